@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Brings up the real node stack the tests and the dev cluster run against:
+# containerd (own config, own socket), two local OCI registries (one open, one
+# with htpasswd auth), and the test images. Idempotent: what runs is left alone.
+# Needs root. Prints nothing on success beyond a summary line.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$here/env.sh"
+[ "$(id -u)" = 0 ] || { echo "node-stack: run as root" >&2; exit 1; }
+bash "$here/install.sh"
+mkdir -p "$PLASMA_STACK_DIR" "$PLASMA_RUN_DIR"
+logs=$PLASMA_STACK_DIR/logs; mkdir -p "$logs"
+sysctl -qw net.ipv4.ip_forward=1 || true
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# --- registries ---------------------------------------------------------------
+start_registry() { # NAME ADDR [HTPASSWD]
+  local name=$1 addr=$2 auth=${3:-} dir=$PLASMA_STACK_DIR/registry-$1
+  alive "$PLASMA_RUN_DIR/registry-$name.pid" && return 0
+  mkdir -p "$dir/data"
+  {
+    echo "version: 0.1"
+    echo "log: {level: warn}"
+    echo "storage: {filesystem: {rootdirectory: $dir/data}, delete: {enabled: true}}"
+    echo "http: {addr: $addr}"
+    [ -n "$auth" ] && echo "auth: {htpasswd: {realm: plasmacloud-test, path: $auth}}"
+  } > "$dir/config.yml"
+  setsid docker-registry serve "$dir/config.yml" >"$logs/registry-$name.log" 2>&1 < /dev/null &
+  echo $! > "$PLASMA_RUN_DIR/registry-$name.pid"
+}
+htp=$PLASMA_STACK_DIR/registry-auth.htpasswd
+[ -f "$htp" ] || htpasswd -Bbn "$AUTH_REGISTRY_USER" "$AUTH_REGISTRY_PASSWORD" > "$htp"
+start_registry open "$REGISTRY_ADDR"
+start_registry auth "$AUTH_REGISTRY_ADDR" "$htp"
+
+# --- containerd ---------------------------------------------------------------
+cfg=$PLASMA_STACK_DIR/containerd.toml
+certs=$PLASMA_STACK_DIR/certs.d
+for addr in "$REGISTRY_ADDR" "$AUTH_REGISTRY_ADDR"; do
+  mkdir -p "$certs/$addr"
+  printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$addr" "$addr" > "$certs/$addr/hosts.toml"
+done
+# containerd's own CNI sees only loopback: pod networking is the agent's (via
+# its network seam); until NovaNET is wired in, the dev conflist below is used.
+mkdir -p "$PLASMA_STACK_DIR/cni/net.d" "$PLASMA_STACK_DIR/cni/bin"
+cat > "$cfg" <<TOML
+version = 2
+root = "$PLASMA_STACK_DIR/containerd/root"
+state = "$PLASMA_RUN_DIR/containerd/state"
+[grpc]
+  address = "$CONTAINERD_SOCK"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$REGISTRY_ADDR/plasmacloud/pause:1.0"
+  # Required on these machines: without CAP_SYS_RESOURCE runc cannot set
+  # oom_score_adj=-998 for the sandbox and RunPodSandbox fails.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni:$PLASMA_STACK_DIR/cni/bin"
+    conf_dir = "$PLASMA_STACK_DIR/cni/net.d"
+    max_conf_num = 1
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$certs"
+TOML
+if ! alive "$PLASMA_RUN_DIR/containerd.pid"; then
+  setsid containerd --config "$cfg" >"$logs/containerd.log" 2>&1 < /dev/null &
+  echo $! > "$PLASMA_RUN_DIR/containerd.pid"
+fi
+for _ in $(seq 1 100); do [ -S "$CONTAINERD_SOCK" ] && ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1 && break; sleep 0.1; done
+ctr --address "$CONTAINERD_SOCK" version >/dev/null || { echo "node-stack: containerd did not start; see $logs/containerd.log" >&2; exit 1; }
+
+# --- test images --------------------------------------------------------------
+img=$PLASMA_STACK_DIR/images
+[ -f "$img/busybox.tar" ] && [ -f "$img/pause.tar" ] || bash "$repo/scripts/test-images/build.sh" "$img" >/dev/null
+for _ in $(seq 1 50); do curl -fsS "http://$REGISTRY_ADDR/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+push() { # ARCHIVE NAME CREDS
+  skopeo copy -q --insecure-policy --dest-tls-verify=false ${3:+--dest-creds "$3"} \
+    "oci-archive:$img/$1.tar:1.0" "docker://$2" >/dev/null
+}
+have() { skopeo inspect --tls-verify=false ${2:+--creds "$2"} "docker://$1" >/dev/null 2>&1; }
+have "$REGISTRY_ADDR/plasmacloud/busybox:1.0" || push busybox "$REGISTRY_ADDR/plasmacloud/busybox:1.0"
+have "$REGISTRY_ADDR/plasmacloud/pause:1.0" || push pause "$REGISTRY_ADDR/plasmacloud/pause:1.0"
+creds="$AUTH_REGISTRY_USER:$AUTH_REGISTRY_PASSWORD"
+have "$AUTH_REGISTRY_ADDR/private/busybox:1.0" "$creds" || push busybox "$AUTH_REGISTRY_ADDR/private/busybox:1.0" "$creds"
+# The sandbox image is pre-loaded so pods never depend on a registry for it.
+if ! ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -qx "$REGISTRY_ADDR/plasmacloud/pause:1.0"; then
+  ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --base-name "$REGISTRY_ADDR/plasmacloud/pause" "$img/pause.tar" >/dev/null
+fi
+echo "node-stack: containerd at $CONTAINERD_SOCK, registries at $REGISTRY_ADDR (open) and $AUTH_REGISTRY_ADDR (auth)"
