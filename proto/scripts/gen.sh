@@ -10,6 +10,8 @@ plugin=$(cd "$here/.." && pwd)/node_modules/.bin/protoc-gen-ts_proto
 command -v protoc >/dev/null || { echo "gen: protoc missing; apt-get install protobuf-compiler libprotobuf-dev" >&2; exit 1; }
 wkt=/usr/include
 [ -f "$wkt/google/protobuf/timestamp.proto" ] || { echo "gen: well-known types missing; apt-get install libprotobuf-dev" >&2; exit 1; }
+# Several people may regenerate at once in one tree: serialize on a lock.
+exec 9>"${TMPDIR:-/tmp}/plasmacloud-proto-gen.lock"; flock 9
 rm -rf "$out" && mkdir -p "$out"
 cd "$here"
 mapfile -t files < <(find . -name '*.proto' -not -path './gen/*' -not -path './node_modules/*' | sed 's|^\./||' | LC_ALL=C sort)
