@@ -1,22 +1,22 @@
 // `npm run bench [-- PART...]`: runs the benchmark parts (all by default) on the
 // real node stack and prints figures as ratios against a reference measured in
-// the same run. Parts live beside this file, one per component.
+// the same run. A part is a file beside this one exporting `run(): Promise<void>`,
+// one per component (agent.ts, cni.ts, csi.ts).
 import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 
-interface BenchPart { name: string; load: () => Promise<{ run: () => Promise<void> }> }
+interface BenchModule { run: () => Promise<void> }
 
-const parts: BenchPart[] = [
-  { name: "agent", load: () => import("./agent") },
-  { name: "cni", load: () => import("./cni") },
-  { name: "csi", load: () => import("./csi") },
-];
-
+const dir = new URL(".", import.meta.url);
+const available = readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "main.ts" && !f.startsWith("_")).map((f) => f.slice(0, -3)).sort();
 const wanted = process.argv.slice(2);
-const up = spawnSync("bash", [new URL("../node-stack/up.sh", import.meta.url).pathname], { stdio: "inherit" });
+for (const w of wanted) if (!available.includes(w)) { console.error(`bench: no part '${w}' (have: ${available.join(", ")})`); process.exit(2); }
+
+const up = spawnSync("bash", [new URL("../node-stack/up.sh", dir).pathname], { stdio: "inherit" });
 if (up.status !== 0) process.exit(up.status ?? 1);
-for (const p of parts) {
-  if (wanted.length && !wanted.includes(p.name)) continue;
-  console.log(`\n== bench: ${p.name} ==`);
-  const mod = await p.load();
+for (const name of available) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  console.log(`\n== bench: ${name} ==`);
+  const mod = (await import(new URL(`${name}.ts`, dir).href)) as BenchModule;
   await mod.run();
 }
