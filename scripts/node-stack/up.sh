@@ -45,6 +45,9 @@ done
 # containerd's own CNI sees only loopback: pod networking is the agent's (via
 # its network seam); until NovaNET is wired in, the dev conflist below is used.
 mkdir -p "$PLASMA_STACK_DIR/cni/net.d" "$PLASMA_STACK_DIR/cni/bin"
+# containerd 1.6 takes one bin_dir: link the reference plugins into ours,
+# beside which our own plugin (novanet) is installed.
+for p in /usr/lib/cni/*; do ln -sfn "$p" "$PLASMA_STACK_DIR/cni/bin/$(basename "$p")"; done
 cat > "$cfg" <<TOML
 version = 2
 root = "$PLASMA_STACK_DIR/containerd/root"
@@ -62,13 +65,32 @@ state = "$PLASMA_RUN_DIR/containerd/state"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni:$PLASMA_STACK_DIR/cni/bin"
+    bin_dir = "$PLASMA_STACK_DIR/cni/bin"
     conf_dir = "$PLASMA_STACK_DIR/cni/net.d"
     max_conf_num = 1
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$certs"
 TOML
-if ! alive "$PLASMA_RUN_DIR/containerd.pid"; then
+# Interim pod network until the agent plumbs NovaNET itself: the reference
+# bridge + host-local + portmap plugins, called by containerd. Written only
+# when conf_dir holds nothing, so a test that swaps it can restore it.
+if [ -z "$(ls -A "$PLASMA_STACK_DIR/cni/net.d")" ]; then
+  cat > "$PLASMA_STACK_DIR/cni/net.d/10-plasma-bridge.conflist" <<JSON
+{
+  "cniVersion": "1.0.0",
+  "name": "plasma-dev",
+  "plugins": [
+    { "type": "bridge", "bridge": "plasma0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "10.88.0.0/16" }]], "routes": [{ "dst": "0.0.0.0/0" }],
+                "dataDir": "$PLASMA_RUN_DIR/cni-ipam" } },
+    { "type": "portmap", "capabilities": { "portMappings": true } }
+  ]
+}
+JSON
+fi
+if ! alive "$PLASMA_RUN_DIR/containerd.pid" || ! ctr --address "$CONTAINERD_SOCK" --timeout 2s version >/dev/null 2>&1; then
+  # A containerd still shutting down holds the pid file: wait for it to go.
+  for _ in $(seq 1 50); do alive "$PLASMA_RUN_DIR/containerd.pid" || break; sleep 0.2; done
   setsid containerd --config "$cfg" >"$logs/containerd.log" 2>&1 < /dev/null &
   echo $! > "$PLASMA_RUN_DIR/containerd.pid"
 fi

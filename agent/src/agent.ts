@@ -1,0 +1,106 @@
+// Wires the agent together: control-plane client, runtime, seams, the node
+// controller and the pod controller as separate loops, and local endpoints.
+import { DeletePodRequest, GetSecretRequest, type Pod } from "@plasmacloud/proto/k8shost";
+import { mkdir } from "node:fs/promises";
+import type { Server } from "node:http";
+import type { AgentConfig } from "./config/schema";
+import { ControlPlane } from "./controlplane/client";
+import { PodSource } from "./controlplane/podsource";
+import { errorCode } from "./errors";
+import { RuntimeManagedNetwork } from "./network/runtime-managed";
+import type { PodNetwork } from "./network/types";
+import { NodeController } from "./node/controller";
+import { internalIP, staticFacts } from "./node/readings";
+import { startHttp } from "./observe/http";
+import type { Logger } from "./observe/logger";
+import { AgentMetrics } from "./observe/metrics";
+import { PodController } from "./pods/controller";
+import { ImageManager } from "./pods/images";
+import { PodSyncer } from "./pods/sync";
+import { CriRuntime } from "./runtime/cri-runtime";
+import { StatusManager } from "./status/manager";
+import { LocalVolumes } from "./volumes/local";
+
+export interface RunningAgent {
+  healthzPort: number;
+  metrics: AgentMetrics;
+  stop(): Promise<void>;
+}
+
+export async function startAgent(cfg: AgentConfig, log: Logger): Promise<RunningAgent> {
+  await mkdir(cfg.rootDir, { recursive: true, mode: 0o700 });
+  await mkdir(cfg.podLogsDir, { recursive: true, mode: 0o755 });
+  const metrics = new AgentMetrics();
+  const cp = new ControlPlane(cfg.controlPlane.address, cfg.controlPlane.tokenFile, cfg.controlPlane.caFile, cfg.controlPlane.requestTimeoutSeconds * 1000);
+  const runtime = new CriRuntime(cfg.runtime.endpoint, cfg.runtime.requestTimeoutSeconds * 1000, metrics, cfg.nodeName, cfg.runtime.runtimeHandler);
+  const facts = await staticFacts(cfg.nodeName, cfg.rootDir);
+  let runtimeName = "containerd";
+  try {
+    runtimeName = (await runtime.version()).runtimeName || runtimeName;
+  } catch (err) {
+    log.warn({ err: String(err) }, "container runtime not answering at start; continuing, the node reports NotReady");
+  }
+
+  const readSecret = async (pod: Pod, name: string): Promise<Uint8Array | undefined> => {
+    const m = pod.metadata!;
+    try {
+      const s = await cp.call("GetSecret", cp.secrets.getSecret.bind(cp.secrets), GetSecretRequest.fromPartial({ ref: { orgId: m.orgId, projectId: m.projectId, namespace: m.namespace, name } }));
+      return s.data[".dockerconfigjson"];
+    } catch (err) {
+      if (errorCode(err) === "NotFound") return undefined;
+      throw err;
+    }
+  };
+  const finalize = async (pod: Pod): Promise<void> => {
+    const m = pod.metadata!;
+    try {
+      await cp.call(
+        "DeletePod",
+        cp.pods.deletePod.bind(cp.pods),
+        DeletePodRequest.fromPartial({ ref: { orgId: m.orgId, projectId: m.projectId, namespace: m.namespace, name: m.name }, gracePeriodSeconds: 0n, uid: m.uid }),
+      );
+      log.info({ pod: `${m.namespace}/${m.name}` }, "pod deletion finalized");
+    } catch (err) {
+      if (errorCode(err) !== "NotFound" && errorCode(err) !== "Conflict") throw err;
+    }
+  };
+
+  const network: PodNetwork = new RuntimeManagedNetwork();
+  const volumes = new LocalVolumes(cfg.rootDir);
+  const settings = { nodeName: cfg.nodeName, podLogsDir: cfg.podLogsDir, cgroupRoot: cfg.cgroupRoot, clusterDNS: cfg.clusterDNS, memoryCapacityBytes: facts.memoryBytes };
+  const syncer = new PodSyncer({ runtime, network, volumes, images: new ImageManager(runtime, readSecret), settings, log, finalize });
+  const status = new StatusManager(cp, log);
+  const pods = new PodController(syncer, runtime, status, metrics, log, {
+    relistMs: cfg.runtime.relistSeconds * 1000,
+    resyncMs: 30_000,
+    runtimeName,
+    hostIP: internalIP(),
+  });
+  const source = new PodSource(cp, cfg.nodeName, pods, log, cfg.podResyncSeconds * 1000);
+  const node = new NodeController(cfg, cp, runtime, metrics, log, facts);
+
+  const loops = [node.run(), source.run(), pods.runRelist(), status.run()];
+  let http: { server: Server; port: number } | undefined;
+  http = await startHttp(cfg.healthz.address, cfg.healthz.port, metrics, {
+    healthProblems: () => {
+      const stale = Date.now() - pods.lastRelistAt;
+      return pods.lastRelistAt && stale > 60_000 ? [`runtime relist last succeeded ${Math.round(stale / 1000)}s ago`] : [];
+    },
+  });
+  log.info({ node: cfg.nodeName, controlPlane: cfg.controlPlane.address, runtime: cfg.runtime.endpoint, healthz: `${cfg.healthz.address}:${http.port}` }, "k8shost-agent started");
+
+  return {
+    healthzPort: http.port,
+    metrics,
+    async stop() {
+      node.stop();
+      source.stop();
+      pods.stop();
+      status.stop();
+      await Promise.race([Promise.allSettled(loops), new Promise((r) => setTimeout(r, 3000))]);
+      http?.server.close();
+      runtime.close();
+      cp.close();
+    },
+  };
+}

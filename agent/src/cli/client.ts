@@ -1,0 +1,119 @@
+// A small kubectl-like client against the control plane: pods and nodes.
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+import { parse } from "yaml";
+import {
+  CreatePodRequest,
+  DeletePodRequest,
+  GetPodRequest,
+  ListNodesRequest,
+  ListPodsRequest,
+  Node,
+  Pod,
+} from "@plasmacloud/proto/k8shost";
+import { ControlPlane } from "../controlplane/client";
+import { AgentError } from "../errors";
+import { intArg } from "./program";
+import { nodeRow, podRow, table } from "./print";
+
+interface ConnOpts {
+  server: string;
+  tokenFile: string;
+  namespace: string;
+  output?: string;
+}
+
+function connect(o: ConnOpts): ControlPlane {
+  return new ControlPlane(o.server, o.tokenFile, "", 15_000);
+}
+
+function withConn(c: Command): Command {
+  return c
+    .option("-s, --server <addr>", "control plane host:port", process.env.K8SHOST_SERVER_ADDR ?? "127.0.0.1:6443")
+    .option("--token-file <file>", "bearer token file", process.env.K8SHOST_TOKEN_FILE ?? "/etc/k8shost-agent/token")
+    .option("-n, --namespace <ns>", "namespace", "default")
+    .option("-o, --output <fmt>", "json | yaml | wide");
+}
+
+function toJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x), 2);
+}
+
+function print(o: ConnOpts, json: unknown, rows: () => string): void {
+  process.stdout.write(o.output === "json" || o.output === "yaml" ? toJson(json) + "\n" : rows());
+}
+
+export function podsCommand(): Command {
+  const pods = new Command("pods").description("pods on the control plane");
+  withConn(pods.command("create").description("create a pod from a YAML/JSON file").requiredOption("-f, --file <file>", "pod manifest")).action(async (o: ConnOpts & { file: string }) => {
+    let doc: unknown;
+    try {
+      doc = parse(readFileSync(o.file, "utf8"));
+    } catch (err) {
+      throw new AgentError("InvalidArgument", `cannot read ${o.file}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const pod = Pod.fromJSON(doc);
+    if (pod.metadata && !pod.metadata.namespace) pod.metadata.namespace = o.namespace;
+    const cp = connect(o);
+    try {
+      const created = await cp.call("CreatePod", cp.pods.createPod.bind(cp.pods), CreatePodRequest.fromPartial({ pod }));
+      process.stdout.write(`pod/${created.metadata?.name} created\n`);
+    } finally {
+      cp.close();
+    }
+  });
+  withConn(pods.command("get").argument("<name>").description("show one pod")).action(async (name: string, o: ConnOpts) => {
+    const cp = connect(o);
+    try {
+      const pod = await cp.call("GetPod", cp.pods.getPod.bind(cp.pods), GetPodRequest.fromPartial({ ref: { namespace: o.namespace, name } }));
+      print(o, Pod.toJSON(pod), () => table([podRow(pod, o.output === "wide")], o.output === "wide"));
+    } finally {
+      cp.close();
+    }
+  });
+  withConn(pods.command("list").description("list pods"))
+    .option("-A, --all-namespaces", "all namespaces")
+    .option("-l, --selector <k=v,...>", "label selector")
+    .option("--node <name>", "pods bound to this node")
+    .action(async (o: ConnOpts & { allNamespaces?: boolean; selector?: string; node?: string }) => {
+      const labelSelector: Record<string, string> = {};
+      for (const kv of (o.selector ?? "").split(",").filter(Boolean)) {
+        const [k, v = ""] = kv.split("=");
+        labelSelector[k!.trim()] = v.trim();
+      }
+      const cp = connect(o);
+      try {
+        const res = await cp.call("ListPods", cp.pods.listPods.bind(cp.pods), ListPodsRequest.fromPartial({ namespace: o.allNamespaces ? "" : o.namespace, labelSelector, nodeName: o.node ?? "" }));
+        print(o, res.items.map((p) => Pod.toJSON(p)), () => table(res.items.map((p) => podRow(p, o.output === "wide")), o.output === "wide"));
+      } finally {
+        cp.close();
+      }
+    });
+  withConn(pods.command("delete").argument("<name>").description("delete a pod (graceful)"))
+    .option("--grace-period <s>", "seconds to wait before killing", intArg)
+    .action(async (name: string, o: ConnOpts & { gracePeriod?: number }) => {
+      const cp = connect(o);
+      try {
+        const req = DeletePodRequest.fromPartial({ ref: { namespace: o.namespace, name }, gracePeriodSeconds: o.gracePeriod === undefined ? undefined : BigInt(o.gracePeriod) });
+        await cp.call("DeletePod", cp.pods.deletePod.bind(cp.pods), req);
+        process.stdout.write(`pod/${name} deleted\n`);
+      } finally {
+        cp.close();
+      }
+    });
+  return pods;
+}
+
+export function nodesCommand(): Command {
+  const nodes = new Command("nodes").description("nodes of the cluster");
+  withConn(nodes.command("list").description("list nodes")).action(async (o: ConnOpts) => {
+    const cp = connect(o);
+    try {
+      const res = await cp.call("ListNodes", cp.nodes.listNodes.bind(cp.nodes), ListNodesRequest.fromPartial({}));
+      print(o, res.items.map((n) => Node.toJSON(n)), () => table(res.items.map(nodeRow), false, ["NAME", "STATUS", "AGE", "VERSION", "INTERNAL-IP", "RUNTIME"]));
+    } finally {
+      cp.close();
+    }
+  });
+  return nodes;
+}

@@ -1,0 +1,22 @@
+// The command tree. Commands parse flags and print; the work is elsewhere.
+import { Command, InvalidArgumentError } from "commander";
+import { AGENT_VERSION } from "../node/controller";
+import { runCommand } from "./run";
+import { nodesCommand, podsCommand } from "./client";
+
+export function intArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${v}' is not a non-negative integer`);
+  return n;
+}
+
+export function program(): Command {
+  const p = new Command("k8shost-agent").description("PlasmaCloud k8shost node agent").version(AGENT_VERSION, "--agent-version");
+  p.command("version").description("print the agent version").action(() => {
+    process.stdout.write(`k8shost-agent ${AGENT_VERSION} (node ${process.version})\n`);
+  });
+  p.addCommand(runCommand());
+  p.addCommand(podsCommand());
+  p.addCommand(nodesCommand());
+  return p;
+}

@@ -1,0 +1,123 @@
+// The agent's configuration: types, defaults and validation. Every error names
+// the offending field with its dotted path, and unknown fields are rejected so
+// a typo never silently falls back to a default.
+import { hostname } from "node:os";
+import { AgentError } from "../errors";
+
+export interface AgentConfig {
+  nodeName: string;
+  nodeLabels: Record<string, string>;
+  controlPlane: { address: string; tokenFile: string; caFile: string; requestTimeoutSeconds: number };
+  runtime: { endpoint: string; requestTimeoutSeconds: number; runtimeHandler: string; relistSeconds: number };
+  rootDir: string;
+  podLogsDir: string;
+  cgroupRoot: string;
+  heartbeatSeconds: number;
+  podResyncSeconds: number;
+  maxPods: number;
+  reserved: { cpu: string; memory: string; ephemeralStorage: string };
+  evictionHard: { memoryAvailable: string; nodefsAvailable: string; pidAvailable: string };
+  clusterDNS: { servers: string[]; domain: string };
+  healthz: { address: string; port: number };
+  logLevel: "trace" | "debug" | "info" | "warn" | "error";
+}
+
+export function defaultConfig(): AgentConfig {
+  return {
+    nodeName: hostname().toLowerCase(),
+    nodeLabels: {},
+    controlPlane: { address: "127.0.0.1:6443", tokenFile: "/etc/k8shost-agent/token", caFile: "", requestTimeoutSeconds: 10 },
+    runtime: { endpoint: "unix:///run/containerd/containerd.sock", requestTimeoutSeconds: 120, runtimeHandler: "", relistSeconds: 1 },
+    rootDir: "/var/lib/k8shost-agent",
+    podLogsDir: "/var/log/pods",
+    cgroupRoot: "/k8shost",
+    heartbeatSeconds: 10,
+    podResyncSeconds: 60,
+    maxPods: 110,
+    reserved: { cpu: "100m", memory: "256Mi", ephemeralStorage: "1Gi" },
+    evictionHard: { memoryAvailable: "100Mi", nodefsAvailable: "10%", pidAvailable: "5%" },
+    clusterDNS: { servers: [], domain: "cluster.local" },
+    healthz: { address: "127.0.0.1", port: 10248 },
+    logLevel: "info",
+  };
+}
+
+type Shape = "string" | "number" | "boolean" | "string[]" | "record" | { [k: string]: Shape };
+
+const shape: { [k: string]: Shape } = {
+  nodeName: "string",
+  nodeLabels: "record",
+  controlPlane: { address: "string", tokenFile: "string", caFile: "string", requestTimeoutSeconds: "number" },
+  runtime: { endpoint: "string", requestTimeoutSeconds: "number", runtimeHandler: "string", relistSeconds: "number" },
+  rootDir: "string",
+  podLogsDir: "string",
+  cgroupRoot: "string",
+  heartbeatSeconds: "number",
+  podResyncSeconds: "number",
+  maxPods: "number",
+  reserved: { cpu: "string", memory: "string", ephemeralStorage: "string" },
+  evictionHard: { memoryAvailable: "string", nodefsAvailable: "string", pidAvailable: "string" },
+  clusterDNS: { servers: "string[]", domain: "string" },
+  healthz: { address: "string", port: "number" },
+  logLevel: "string",
+};
+
+function invalid(field: string, msg: string): AgentError {
+  return new AgentError("InvalidArgument", `config field '${field}': ${msg}`, { field });
+}
+
+/** Overlays `input` on `base`, checking every key and type against the schema. */
+function overlay(base: Record<string, unknown>, input: unknown, s: { [k: string]: Shape }, path: string): void {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw invalid(path || "<root>", "must be a mapping");
+  }
+  for (const [k, v] of Object.entries(input as Record<string, unknown>)) {
+    const field = path ? `${path}.${k}` : k;
+    const want = s[k];
+    if (want === undefined) throw invalid(field, "unknown field");
+    if (typeof want === "object") {
+      overlay(base[k] as Record<string, unknown>, v, want, field);
+    } else if (want === "string[]") {
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw invalid(field, "must be a list of strings");
+      base[k] = v;
+    } else if (want === "record") {
+      if (v === null || typeof v !== "object" || Array.isArray(v) || Object.values(v).some((x) => typeof x !== "string")) {
+        throw invalid(field, "must be a mapping of strings to strings");
+      }
+      base[k] = { ...(v as Record<string, string>) };
+    } else {
+      if (typeof v !== want) throw invalid(field, `must be a ${want}, got ${Array.isArray(v) ? "list" : typeof v}`);
+      base[k] = v;
+    }
+  }
+}
+
+const LEVELS = ["trace", "debug", "info", "warn", "error"];
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export function buildConfig(...layers: unknown[]): AgentConfig {
+  const cfg = defaultConfig();
+  for (const layer of layers) if (layer !== undefined && layer !== null) overlay(cfg as unknown as Record<string, unknown>, layer, shape, "");
+  validate(cfg);
+  return cfg;
+}
+
+function validate(c: AgentConfig): void {
+  if (!DNS_LABEL.test(c.nodeName) || c.nodeName.length > 253) throw invalid("nodeName", `'${c.nodeName}' is not a DNS subdomain name`);
+  if (!c.controlPlane.address) throw invalid("controlPlane.address", "must not be empty");
+  if (!c.controlPlane.tokenFile) throw invalid("controlPlane.tokenFile", "must not be empty");
+  if (!/^unix:\/\/\/.+/.test(c.runtime.endpoint)) throw invalid("runtime.endpoint", "must be unix:///path/to/socket");
+  const positive: [string, number][] = [
+    ["controlPlane.requestTimeoutSeconds", c.controlPlane.requestTimeoutSeconds],
+    ["runtime.requestTimeoutSeconds", c.runtime.requestTimeoutSeconds],
+    ["runtime.relistSeconds", c.runtime.relistSeconds],
+    ["heartbeatSeconds", c.heartbeatSeconds],
+    ["podResyncSeconds", c.podResyncSeconds],
+    ["maxPods", c.maxPods],
+  ];
+  for (const [f, v] of positive) if (!(v > 0) || !Number.isFinite(v)) throw invalid(f, `must be > 0, got ${v}`);
+  if (!Number.isInteger(c.maxPods)) throw invalid("maxPods", "must be an integer");
+  if (!Number.isInteger(c.healthz.port) || c.healthz.port < 0 || c.healthz.port > 65535) throw invalid("healthz.port", "must be 0-65535");
+  if (!LEVELS.includes(c.logLevel)) throw invalid("logLevel", `must be one of ${LEVELS.join(", ")}`);
+  for (const p of ["rootDir", "podLogsDir", "cgroupRoot"] as const) if (!c[p].startsWith("/")) throw invalid(p, "must be an absolute path");
+}

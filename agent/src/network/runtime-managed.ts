@@ -1,0 +1,16 @@
+// The runtime plumbs the network itself (containerd's own CNI config): the IP
+// is what the sandbox status reports, and StopPodSandbox releases it.
+import { AgentError } from "../errors";
+import type { PodIdentity, SandboxInfo } from "../runtime/types";
+import type { PodNetwork } from "./types";
+
+export class RuntimeManagedNetwork implements PodNetwork {
+  async setUp(pod: PodIdentity, _annotations: Record<string, string>, sandbox: SandboxInfo): Promise<string[]> {
+    if (sandbox.netnsPath && !sandbox.ip) {
+      throw new AgentError("Unavailable", `sandbox ${sandbox.id} of pod ${pod.namespace}/${pod.name} has no IP from the runtime's network`, { sandbox: sandbox.id });
+    }
+    return sandbox.ip ? [sandbox.ip] : [];
+  }
+
+  async tearDown(): Promise<void> {}
+}

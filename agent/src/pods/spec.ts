@@ -1,0 +1,118 @@
+// Desired runtime objects for a pod: the sandbox and container requests the
+// sync loop hands to the runtime. Pure functions of the pod and node settings.
+import { readFileSync } from "node:fs";
+import type { Container, Pod } from "@plasmacloud/proto/k8shost";
+import type { ContainerRequest, PodIdentity, SandboxRequest } from "../runtime/types";
+import { containerResources, podCgroupParent, qosClass } from "./resources";
+
+export interface NodeSettings {
+  nodeName: string;
+  podLogsDir: string;
+  cgroupRoot: string;
+  clusterDNS: { servers: string[]; domain: string };
+  memoryCapacityBytes: number;
+}
+
+export const DEFAULT_GRACE_SECONDS = 30;
+
+export function identity(pod: Pod): PodIdentity {
+  const m = pod.metadata!;
+  return { uid: m.uid, name: m.name, namespace: m.namespace || "default", orgId: m.orgId, projectId: m.projectId };
+}
+
+export function podLogDir(settings: NodeSettings, p: PodIdentity): string {
+  return `${settings.podLogsDir}/${p.namespace}_${p.name}_${p.uid}`;
+}
+
+function hostResolv(): { servers: string[]; searches: string[]; options: string[] } {
+  const out = { servers: [] as string[], searches: [] as string[], options: [] as string[] };
+  let text = "";
+  try {
+    text = readFileSync("/etc/resolv.conf", "utf8");
+  } catch {
+    return out;
+  }
+  for (const line of text.split("\n")) {
+    const [k, ...rest] = line.trim().split(/\s+/);
+    if (k === "nameserver" && rest[0]) out.servers.push(rest[0]);
+    else if (k === "search") out.searches = rest;
+    else if (k === "options") out.options.push(...rest);
+  }
+  return out;
+}
+
+/** The kubelet's DNS rules: ClusterFirst gets FlashDNS and the service search path. */
+export function dnsConfig(pod: Pod, settings: NodeSettings): SandboxRequest["dns"] {
+  const spec = pod.spec!;
+  let policy = spec.dnsPolicy || "ClusterFirst";
+  if (policy === "ClusterFirst" && spec.hostNetwork) policy = "Default";
+  if (policy === "ClusterFirstWithHostNet") policy = "ClusterFirst";
+  if (policy === "None") return { servers: [], searches: [], options: [] };
+  if (policy === "ClusterFirst" && settings.clusterDNS.servers.length > 0) {
+    const d = settings.clusterDNS.domain;
+    const ns = pod.metadata?.namespace || "default";
+    return { servers: settings.clusterDNS.servers, searches: [`${ns}.svc.${d}`, `svc.${d}`, d], options: ["ndots:5"] };
+  }
+  // Default, or ClusterFirst on a node without cluster DNS (the kubelet falls back too).
+  return hostResolv();
+}
+
+export function sandboxRequest(pod: Pod, attempt: number, settings: NodeSettings): SandboxRequest {
+  const spec = pod.spec!;
+  const id = identity(pod);
+  const ports: SandboxRequest["portMappings"] = [];
+  for (const c of spec.containers) {
+    for (const p of c.ports) {
+      const protocol = (p.protocol || "TCP") as "TCP" | "UDP" | "SCTP";
+      ports.push({ protocol, containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIp });
+    }
+  }
+  return {
+    pod: id,
+    attempt,
+    hostname: (spec.hostname || id.name).slice(0, 63).replace(/[.-]+$/, ""),
+    logDirectory: podLogDir(settings, id),
+    dns: dnsConfig(pod, settings),
+    portMappings: ports,
+    cgroupParent: podCgroupParent(settings.cgroupRoot, qosClass(spec), id.uid),
+    hostNetwork: spec.hostNetwork,
+  };
+}
+
+export function containerRequest(
+  pod: Pod,
+  c: Container,
+  attempt: number,
+  imageRef: string,
+  mounts: ContainerRequest["mounts"],
+  settings: NodeSettings,
+): ContainerRequest {
+  return {
+    name: c.name,
+    attempt,
+    image: imageRef,
+    command: c.command,
+    args: c.args,
+    env: c.env.map((e) => ({ name: e.name, value: e.value })),
+    workingDir: c.workingDir,
+    mounts,
+    logPath: `${c.name}/${attempt}.log`,
+    resources: containerResources(c, qosClass(pod.spec!), settings.memoryCapacityBytes),
+  };
+}
+
+/** The kubelet's default: Always for ":latest" or no tag, else IfNotPresent. */
+export function pullPolicy(c: Container): "Always" | "IfNotPresent" | "Never" {
+  if (c.imagePullPolicy) return c.imagePullPolicy as "Always" | "IfNotPresent" | "Never";
+  if (c.image.includes("@")) return "IfNotPresent";
+  const last = c.image.split("/").pop() ?? "";
+  const tag = last.includes(":") ? last.split(":").pop() : "";
+  return !tag || tag === "latest" ? "Always" : "IfNotPresent";
+}
+
+export function graceSeconds(pod: Pod): number {
+  const d = pod.metadata?.deletionGracePeriodSeconds;
+  if (d !== undefined) return Number(d);
+  const t = pod.spec?.terminationGracePeriodSeconds;
+  return t !== undefined ? Number(t) : DEFAULT_GRACE_SECONDS;
+}

@@ -1,0 +1,244 @@
+// sync(pod): compare what the pod should be with what the runtime has, from
+// scratch every time, and take the next steps toward it. Never a script: an
+// agent killed between any two steps finds the same answer on restart.
+import { mkdir, rm } from "node:fs/promises";
+import type { Container, Pod } from "@plasmacloud/proto/k8shost";
+import { errorMessage } from "../errors";
+import type { PodNetwork } from "../network/types";
+import type { Logger } from "../observe/logger";
+import type { ContainerInfo, PodIdentity, PodRuntime, PodRuntimeState, SandboxInfo } from "../runtime/types";
+import type { PodVolumes } from "../volumes/types";
+import { KeyedBackoff } from "./backoff";
+import { ImageError, type ImageManager } from "./images";
+import { containerRequest, graceSeconds, identity, podLogDir, sandboxRequest, type NodeSettings } from "./spec";
+import { validatePod } from "./validate";
+import type { PodWork } from "./work";
+
+export interface SyncDeps {
+  runtime: PodRuntime;
+  network: PodNetwork;
+  volumes: PodVolumes;
+  images: ImageManager;
+  settings: NodeSettings;
+  log: Logger;
+  /** Tells the control plane the pod's containers are gone (DeletePod, grace 0). */
+  finalize(pod: Pod): Promise<void>;
+}
+
+export interface SyncResult {
+  /** Sync again after this long even if nothing changes (backoff expiry). */
+  requeueAfterMs?: number;
+  /** Runtime state after the sync, for status. */
+  state: PodRuntimeState;
+  /** The pod is fully gone from this node; drop its worker. */
+  forget?: boolean;
+}
+
+const CRASH_INITIAL_MS = 10_000;
+const CRASH_MAX_MS = 300_000;
+const CRASH_RESET_MS = 600_000;
+const MIN_GRACE_SECONDS = 2;
+
+export class PodSyncer {
+  readonly crashBackoff = new KeyedBackoff(CRASH_INITIAL_MS, CRASH_MAX_MS);
+  readonly sandboxBackoff = new KeyedBackoff(1_000, 60_000);
+
+  constructor(private readonly d: SyncDeps) {}
+
+  async sync(w: PodWork): Promise<SyncResult> {
+    const pod = w.pod;
+    if (!pod || pod.metadata?.deletionTimestamp) return this.terminate(w);
+
+    const state = await this.d.runtime.podState(w.uid);
+    const problem = validatePod(pod, (v) => this.d.volumes.unsupported(v));
+    if (problem) {
+      w.notes.podFailure = { reason: "InvalidPodSpec", message: problem };
+      await this.killAll(state, 0);
+      return { state: await this.d.runtime.podState(w.uid) };
+    }
+    w.notes.podFailure = undefined;
+    w.notes.startTime ??= new Date(w.firstSeen);
+    if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") {
+      // A finished pod keeps its exited containers for status but holds no sandbox.
+      for (const s of state.sandboxes.filter((s) => s.ready)) await this.d.runtime.stopSandbox(s.id);
+      return { state };
+    }
+
+    const sandbox = await this.ensureSandbox(w, pod, state);
+    if (!sandbox) return { state: await this.d.runtime.podState(w.uid), requeueAfterMs: this.sandboxBackoff.remaining(w.uid) || 1000 };
+    const fresh = sandbox.fresh ? await this.d.runtime.podState(w.uid) : state;
+
+    let requeue: number | undefined;
+    const paths = await this.d.volumes.setUp(pod);
+    for (const c of pod.spec!.containers) {
+      const wait = await this.syncContainer(w, pod, c, sandbox.info, fresh, paths);
+      if (wait !== undefined) requeue = Math.min(requeue ?? wait, wait);
+    }
+    return { state: await this.d.runtime.podState(w.uid), requeueAfterMs: requeue };
+  }
+
+  /** Exactly one ready sandbox with its network, or undefined (retry later). */
+  private async ensureSandbox(w: PodWork, pod: Pod, state: PodRuntimeState): Promise<{ info: SandboxInfo; fresh: boolean } | undefined> {
+    const ready = state.sandboxes.filter((s) => s.ready).sort((a, b) => b.createdAt - a.createdAt);
+    const [current, ...extra] = ready;
+    for (const s of extra) await this.killSandbox(identity(pod), s, state, 0); // never two sandboxes for a pod
+    const p = identity(pod);
+    if (current) {
+      try {
+        w.notes.podIPs = await this.d.network.setUp(p, pod.metadata!.annotations, current);
+        w.notes.podProblem = undefined;
+        return { info: current, fresh: extra.length > 0 };
+      } catch (err) {
+        w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
+        await this.killSandbox(p, current, state, 0);
+        this.sandboxBackoff.next(w.uid);
+        return undefined;
+      }
+    }
+    const policy = pod.spec!.restartPolicy || "Always";
+    const ran = state.containers.length > 0;
+    if (ran && policy !== "Always") {
+      const allOk = pod.spec!.containers.every((c) => state.containers.some((x) => x.name === c.name && x.state === "exited" && x.exitCode === 0));
+      if (policy === "Never" || allOk) return undefined; // the pod is done; status shows it
+    }
+    if (this.sandboxBackoff.remaining(w.uid) > 0) return undefined;
+    // Dead sandboxes go before a new one is made, with what they held.
+    for (const s of state.sandboxes) await this.killSandbox(p, s, state, 0);
+    const attempt = state.sandboxes.reduce((m, s) => Math.max(m, s.attempt + 1), 0);
+    const req = sandboxRequest(pod, attempt, this.d.settings);
+    await mkdir(req.logDirectory, { recursive: true, mode: 0o755 });
+    let id: string;
+    try {
+      id = await this.d.runtime.runSandbox(req);
+    } catch (err) {
+      w.notes.podProblem = { reason: "FailedCreatePodSandBox", message: errorMessage(err) };
+      this.sandboxBackoff.next(w.uid);
+      this.d.log.warn({ pod: `${p.namespace}/${p.name}`, err: errorMessage(err) }, "RunPodSandbox failed");
+      return undefined;
+    }
+    const created = (await this.d.runtime.podState(w.uid)).sandboxes.find((s) => s.id === id);
+    if (!created) {
+      this.sandboxBackoff.next(w.uid);
+      return undefined;
+    }
+    try {
+      w.notes.podIPs = await this.d.network.setUp(p, pod.metadata!.annotations, created);
+    } catch (err) {
+      w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
+      await this.killSandbox(p, created, { sandboxes: [created], containers: [] }, 0);
+      this.sandboxBackoff.next(w.uid);
+      return undefined;
+    }
+    w.notes.podProblem = undefined;
+    this.sandboxBackoff.reset(w.uid);
+    return { info: created, fresh: true };
+  }
+
+  /** Returns ms until this container needs another look, if it waits on a timer. */
+  private async syncContainer(w: PodWork, pod: Pod, c: Container, sandbox: SandboxInfo, state: PodRuntimeState, paths: Map<string, string>): Promise<number | undefined> {
+    const mine = state.containers.filter((x) => x.name === c.name && x.sandboxId === sandbox.id).sort((a, b) => b.attempt - a.attempt);
+    const latest = mine[0];
+    const key = `${w.uid}/${c.name}`;
+    const p = identity(pod);
+    if (latest?.state === "running") {
+      w.notes.waiting.delete(c.name);
+      return undefined;
+    }
+    if (latest?.state === "created") {
+      try {
+        await this.d.runtime.startContainer(latest.id);
+        w.notes.waiting.delete(c.name);
+      } catch (err) {
+        w.notes.waiting.set(c.name, { reason: "RunContainerError", message: errorMessage(err) });
+        this.crashBackoff.next(key);
+        await this.d.runtime.removeContainer(latest.id);
+        return this.crashBackoff.remaining(key);
+      }
+      return undefined;
+    }
+    let attempt = 0;
+    if (latest) {
+      const policy = pod.spec!.restartPolicy || "Always";
+      const restart = policy === "Always" || (policy === "OnFailure" && latest.exitCode !== 0);
+      if (!restart) {
+        w.notes.waiting.delete(c.name);
+        return undefined;
+      }
+      if (latest.startedAt && latest.finishedAt - latest.startedAt >= CRASH_RESET_MS) this.crashBackoff.reset(key);
+      const wait = this.crashBackoff.remaining(key);
+      if (wait > 0) {
+        w.notes.waiting.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${Math.round(this.crashBackoff.delay(key) / 1000)}s restarting failed container=${c.name} pod=${p.name}_${p.namespace}(${p.uid})` });
+        return wait;
+      }
+      this.crashBackoff.next(key);
+      attempt = latest.attempt + 1;
+    }
+    let image: string;
+    try {
+      image = await this.d.images.ensure(pod, c);
+    } catch (err) {
+      if (err instanceof ImageError) {
+        w.notes.waiting.set(c.name, { reason: err.reason, message: err.message });
+        return err.retryInMs;
+      }
+      throw err;
+    }
+    const logDir = podLogDir(this.d.settings, p);
+    await mkdir(`${logDir}/${c.name}`, { recursive: true, mode: 0o755 });
+    const mounts = await this.d.volumes.mounts(pod, c, paths);
+    const sreq = sandboxRequest(pod, sandbox.attempt, this.d.settings);
+    let id: string;
+    try {
+      id = await this.d.runtime.createContainer(sandbox.id, sreq, containerRequest(pod, c, attempt, image, mounts, this.d.settings));
+    } catch (err) {
+      w.notes.waiting.set(c.name, { reason: "CreateContainerError", message: errorMessage(err) });
+      return 5000;
+    }
+    try {
+      await this.d.runtime.startContainer(id);
+      w.notes.waiting.delete(c.name);
+    } catch (err) {
+      // The runtime keeps the failed container as exited: the crash-loop rules take it from here.
+      w.notes.waiting.set(c.name, { reason: "RunContainerError", message: errorMessage(err) });
+    }
+    // Keep the newest exited instance for lastState; older ones go.
+    for (const old of mine.slice(1)) await this.d.runtime.removeContainer(old.id);
+    return undefined;
+  }
+
+  /** Deleted or marked for deletion: stop everything within the grace period, then finalize. */
+  private async terminate(w: PodWork): Promise<SyncResult> {
+    const pod = w.pod ?? w.lastPod;
+    const state = await this.d.runtime.podState(w.uid);
+    const grace = pod ? Math.max(MIN_GRACE_SECONDS, graceSeconds(pod)) : MIN_GRACE_SECONDS;
+    await this.killAll(state, grace, pod ? identity(pod) : undefined);
+    for (const s of state.sandboxes) await this.d.runtime.removeSandbox(s.id);
+    await this.d.volumes.tearDown(w.uid);
+    if (pod) await rm(podLogDir(this.d.settings, identity(pod)), { recursive: true, force: true });
+    this.crashBackoff.forgetPrefix(`${w.uid}/`);
+    this.sandboxBackoff.reset(w.uid);
+    this.d.images.forget(w.uid);
+    const after = await this.d.runtime.podState(w.uid);
+    if (w.pod && !w.finalized) {
+      await this.d.finalize(w.pod);
+      w.finalized = true;
+    }
+    return { state: after, forget: w.pod === undefined };
+  }
+
+  private async killAll(state: PodRuntimeState, graceSeconds: number, p?: PodIdentity): Promise<void> {
+    await Promise.all(state.containers.filter((c) => c.state === "running" || c.state === "unknown").map((c) => this.d.runtime.stopContainer(c.id, graceSeconds)));
+    for (const s of state.sandboxes) {
+      if (p) await this.d.network.tearDown(p, s.id, s.netnsPath);
+      await this.d.runtime.stopSandbox(s.id);
+    }
+  }
+
+  private async killSandbox(p: PodIdentity, s: SandboxInfo, state: PodRuntimeState, graceSeconds: number): Promise<void> {
+    const inside: ContainerInfo[] = state.containers.filter((c) => c.sandboxId === s.id && c.state === "running");
+    await Promise.all(inside.map((c) => this.d.runtime.stopContainer(c.id, graceSeconds)));
+    await this.d.network.tearDown(p, s.id, s.netnsPath);
+    await this.d.runtime.stopSandbox(s.id);
+    await this.d.runtime.removeSandbox(s.id);
+  }
+}

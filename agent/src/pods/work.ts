@@ -1,0 +1,29 @@
+// What the agent knows about one pod between syncs.
+import type { Pod } from "@plasmacloud/proto/k8shost";
+import type { WorkerNotes } from "../status/compute";
+
+export interface PodWork {
+  uid: string;
+  /** Desired state from the control plane; undefined once it is gone there. */
+  pod: Pod | undefined;
+  /** The last pod object seen, kept for teardown after it is gone. */
+  lastPod: Pod | undefined;
+  firstSeen: number;
+  notes: WorkerNotes;
+  /** All containers were seen running once (for the start-latency metric). */
+  startObserved: boolean;
+  /** The pod's deletion was finalized with the control plane. */
+  finalized: boolean;
+}
+
+export function newWork(uid: string, runtimeName: string, hostIP: string): PodWork {
+  return {
+    uid,
+    pod: undefined,
+    lastPod: undefined,
+    firstSeen: Date.now(),
+    notes: { waiting: new Map(), podFailure: undefined, podProblem: undefined, podIPs: [], hostIP, startTime: undefined, runtimeName },
+    startObserved: false,
+    finalized: false,
+  };
+}

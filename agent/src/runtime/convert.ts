@@ -1,0 +1,130 @@
+// Mapping between the agent's runtime requests and CRI messages.
+import {
+  ContainerConfig,
+  ContainerState,
+  NamespaceMode,
+  PodSandboxConfig,
+  PodSandboxState,
+  Protocol,
+  type ContainerStatus,
+  type PodSandbox,
+} from "@plasmacloud/proto/cri";
+import { L, MANAGER } from "./labels";
+import type { ContainerInfo, ContainerRequest, ContainerRunState, SandboxInfo, SandboxRequest } from "./types";
+
+export const nsToMs = (ns: bigint): number => Number(ns / 1_000_000n);
+
+export function sandboxConfig(req: SandboxRequest, nodeName: string): PodSandboxConfig {
+  const p = req.pod;
+  const proto = { TCP: Protocol.TCP, UDP: Protocol.UDP, SCTP: Protocol.SCTP } as const;
+  return PodSandboxConfig.fromPartial({
+    metadata: { name: p.name, uid: p.uid, namespace: p.namespace, attempt: req.attempt },
+    hostname: req.hostname,
+    logDirectory: req.logDirectory,
+    dnsConfig: req.dns,
+    portMappings: req.portMappings.map((m) => ({ protocol: proto[m.protocol], containerPort: m.containerPort, hostPort: m.hostPort, hostIp: m.hostIp })),
+    labels: {
+      [L.podUid]: p.uid,
+      [L.podName]: p.name,
+      [L.podNamespace]: p.namespace,
+      [L.managedBy]: MANAGER,
+      [L.node]: nodeName,
+      [L.orgId]: p.orgId,
+      [L.projectId]: p.projectId,
+    },
+    linux: {
+      cgroupParent: req.cgroupParent,
+      securityContext: {
+        namespaceOptions: { network: req.hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD, pid: NamespaceMode.CONTAINER, ipc: NamespaceMode.POD },
+      },
+    },
+  });
+}
+
+export function containerConfig(sandbox: SandboxRequest, req: ContainerRequest, nodeName: string): ContainerConfig {
+  const r = req.resources;
+  return ContainerConfig.fromPartial({
+    metadata: { name: req.name, attempt: req.attempt },
+    image: { image: req.image },
+    command: req.command,
+    args: req.args,
+    workingDir: req.workingDir,
+    envs: req.env.map((e) => ({ key: e.name, value: e.value })),
+    mounts: req.mounts.map((m) => ({ containerPath: m.containerPath, hostPath: m.hostPath, readonly: m.readOnly })),
+    labels: {
+      [L.podUid]: sandbox.pod.uid,
+      [L.podName]: sandbox.pod.name,
+      [L.podNamespace]: sandbox.pod.namespace,
+      [L.containerName]: req.name,
+      [L.managedBy]: MANAGER,
+      [L.node]: nodeName,
+    },
+    logPath: req.logPath,
+    linux: {
+      resources: {
+        cpuPeriod: BigInt(r.cpuPeriod),
+        cpuQuota: BigInt(r.cpuQuota),
+        cpuShares: BigInt(r.cpuShares),
+        memoryLimitInBytes: BigInt(r.memoryLimitBytes),
+        oomScoreAdj: BigInt(r.oomScoreAdj),
+      },
+      securityContext: { namespaceOptions: { network: sandbox.hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD, pid: NamespaceMode.CONTAINER, ipc: NamespaceMode.POD } },
+    },
+  });
+}
+
+export function sandboxInfo(s: PodSandbox, ip: string, netnsPath: string): SandboxInfo {
+  return {
+    id: s.id,
+    podUid: s.labels[L.podUid] ?? s.metadata?.uid ?? "",
+    attempt: s.metadata?.attempt ?? 0,
+    ready: s.state === PodSandboxState.SANDBOX_READY,
+    createdAt: nsToMs(s.createdAt),
+    ip,
+    netnsPath,
+  };
+}
+
+const states: Record<number, ContainerRunState> = {
+  [ContainerState.CONTAINER_CREATED]: "created",
+  [ContainerState.CONTAINER_RUNNING]: "running",
+  [ContainerState.CONTAINER_EXITED]: "exited",
+  [ContainerState.CONTAINER_UNKNOWN]: "unknown",
+};
+
+export function runState(s: ContainerState): ContainerRunState {
+  return states[s] ?? "unknown";
+}
+
+export function containerInfo(st: ContainerStatus, sandboxId: string): ContainerInfo {
+  return {
+    id: st.id,
+    sandboxId,
+    podUid: st.labels[L.podUid] ?? "",
+    name: st.labels[L.containerName] ?? st.metadata?.name ?? "",
+    attempt: st.metadata?.attempt ?? 0,
+    state: runState(st.state),
+    createdAt: nsToMs(st.createdAt),
+    startedAt: nsToMs(st.startedAt),
+    finishedAt: nsToMs(st.finishedAt),
+    exitCode: st.exitCode,
+    reason: st.reason,
+    message: st.message,
+    image: st.image?.image ?? "",
+    imageRef: st.imageRef,
+  };
+}
+
+/** The network namespace path from a verbose PodSandboxStatus (containerd's info JSON). */
+export function netnsFromInfo(info: Record<string, string>): { netns: string; cgroupsPath: string } {
+  try {
+    const parsed = JSON.parse(info.info ?? "{}") as {
+      runtimeSpec?: { linux?: { namespaces?: { type: string; path?: string }[]; cgroupsPath?: string } };
+    };
+    const linux = parsed.runtimeSpec?.linux;
+    const ns = linux?.namespaces?.find((n) => n.type === "network");
+    return { netns: ns?.path ?? "", cgroupsPath: linux?.cgroupsPath ?? "" };
+  } catch {
+    return { netns: "", cgroupsPath: "" };
+  }
+}

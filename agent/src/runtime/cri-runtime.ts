@@ -1,0 +1,214 @@
+// PodRuntime over CRI. Relist keeps a cache of what cannot change (a running
+// container's start, an exited container's end, a sandbox's IP) so a node with
+// 110 pods costs two list calls a second, not hundreds of status calls.
+import { dirname } from "node:path";
+import {
+  ContainerStatusRequest,
+  CreateContainerRequest,
+  ImageStatusRequest,
+  ListContainersRequest,
+  ListPodSandboxRequest,
+  PodSandboxStatusRequest,
+  PullImageRequest,
+  RemoveContainerRequest,
+  RemovePodSandboxRequest,
+  RunPodSandboxRequest,
+  StartContainerRequest,
+  StatusRequest,
+  StopContainerRequest,
+  StopPodSandboxRequest,
+  VersionRequest,
+  type Container,
+  type PodSandbox,
+} from "@plasmacloud/proto/cri";
+import { errorCode } from "../errors";
+import type { AgentMetrics } from "../observe/metrics";
+import { removePodCgroup } from "./cgroups";
+import { CriClient } from "./cri-client";
+import { containerConfig, containerInfo, netnsFromInfo, runState, sandboxConfig, sandboxInfo } from "./convert";
+import { L, nodeSelector } from "./labels";
+import type { ContainerInfo, ContainerRequest, PodRuntime, PodRuntimeState, RegistryAuth, RuntimeVersion, SandboxInfo, SandboxRequest } from "./types";
+
+export class CriRuntime implements PodRuntime {
+  private readonly cri: CriClient;
+  private readonly containerCache = new Map<string, ContainerInfo>();
+  private readonly sandboxNet = new Map<string, { ip: string; netns: string; cgroupsPath: string }>();
+
+  constructor(endpoint: string, timeoutMs: number, metrics: AgentMetrics, private readonly nodeName: string, private readonly runtimeHandler = "") {
+    this.cri = new CriClient(endpoint, timeoutMs, metrics);
+  }
+
+  async version(): Promise<RuntimeVersion> {
+    const rt = this.cri.runtime;
+    const v = await this.cri.call("Version", rt.version.bind(rt), VersionRequest.fromPartial({ version: "v1" }), 5000);
+    return { runtimeName: v.runtimeName, runtimeVersion: v.runtimeVersion, apiVersion: v.runtimeApiVersion };
+  }
+
+  async ready(): Promise<{ ready: boolean; reason: string; message: string }> {
+    const rt = this.cri.runtime;
+    const st = await this.cri.call("Status", rt.status.bind(rt), StatusRequest.fromPartial({}), 5000);
+    for (const c of st.status?.conditions ?? []) {
+      if ((c.type === "RuntimeReady" || c.type === "NetworkReady") && !c.status) {
+        return { ready: false, reason: c.reason || `${c.type}False`, message: c.message };
+      }
+    }
+    return { ready: true, reason: "", message: "" };
+  }
+
+  async relist(): Promise<Map<string, PodRuntimeState>> {
+    const [sandboxes, containers] = await Promise.all([this.listSandboxes(nodeSelector(this.nodeName)), this.listContainers(nodeSelector(this.nodeName))]);
+    const out = new Map<string, PodRuntimeState>();
+    const get = (uid: string): PodRuntimeState => {
+      let s = out.get(uid);
+      if (!s) out.set(uid, (s = { sandboxes: [], containers: [] }));
+      return s;
+    };
+    for (const s of sandboxes) get(s.podUid).sandboxes.push(s);
+    for (const c of containers) get(c.podUid).containers.push(c);
+    this.prune(new Set(sandboxes.map((s) => s.id)), new Set(containers.map((c) => c.id)));
+    return out;
+  }
+
+  async podState(uid: string): Promise<PodRuntimeState> {
+    const sel = { ...nodeSelector(this.nodeName), [L.podUid]: uid };
+    const [sandboxes, containers] = await Promise.all([this.listSandboxes(sel), this.listContainers(sel)]);
+    return { sandboxes, containers };
+  }
+
+  private async listSandboxes(labelSelector: Record<string, string>): Promise<SandboxInfo[]> {
+    const rt = this.cri.runtime;
+    const res = await this.cri.call("ListPodSandbox", rt.listPodSandbox.bind(rt), ListPodSandboxRequest.fromPartial({ filter: { labelSelector } }));
+    return Promise.all(res.items.map((s) => this.withNetwork(s)));
+  }
+
+  private async withNetwork(s: PodSandbox): Promise<SandboxInfo> {
+    let net = this.sandboxNet.get(s.id);
+    if (!net) {
+      net = { ip: "", netns: "", cgroupsPath: "" };
+      try {
+        const rt = this.cri.runtime;
+        const st = await this.cri.call("PodSandboxStatus", rt.podSandboxStatus.bind(rt), PodSandboxStatusRequest.fromPartial({ podSandboxId: s.id, verbose: true }));
+        const info = netnsFromInfo(st.info);
+        net = { ip: st.status?.network?.ip ?? "", netns: info.netns, cgroupsPath: info.cgroupsPath };
+        this.sandboxNet.set(s.id, net);
+      } catch (err) {
+        if (errorCode(err) !== "NotFound") throw err;
+      }
+    }
+    return sandboxInfo(s, net.ip, net.netns);
+  }
+
+  private async listContainers(labelSelector: Record<string, string>): Promise<ContainerInfo[]> {
+    const rt = this.cri.runtime;
+    const res = await this.cri.call("ListContainers", rt.listContainers.bind(rt), ListContainersRequest.fromPartial({ filter: { labelSelector } }));
+    const out = await Promise.all(res.containers.map((c) => this.containerStatus(c)));
+    return out.filter((c): c is ContainerInfo => c !== undefined);
+  }
+
+  private async containerStatus(c: Container): Promise<ContainerInfo | undefined> {
+    const cached = this.containerCache.get(c.id);
+    const state = runState(c.state);
+    // Running and exited are stable until the state itself changes.
+    if (cached && cached.state === state && (state === "running" || state === "exited")) return cached;
+    try {
+      const rt = this.cri.runtime;
+      const st = await this.cri.call("ContainerStatus", rt.containerStatus.bind(rt), ContainerStatusRequest.fromPartial({ containerId: c.id }));
+      if (!st.status) return undefined;
+      const info = containerInfo(st.status, c.podSandboxId);
+      this.containerCache.set(c.id, info);
+      return info;
+    } catch (err) {
+      if (errorCode(err) === "NotFound") return undefined; // removed between list and status
+      throw err;
+    }
+  }
+
+  private prune(sandboxIds: Set<string>, containerIds: Set<string>): void {
+    for (const id of this.containerCache.keys()) if (!containerIds.has(id)) this.containerCache.delete(id);
+    for (const id of this.sandboxNet.keys()) if (!sandboxIds.has(id)) this.sandboxNet.delete(id);
+  }
+
+  async imagePresent(image: string): Promise<string | undefined> {
+    const im = this.cri.images;
+    const res = await this.cri.call("ImageStatus", im.imageStatus.bind(im), ImageStatusRequest.fromPartial({ image: { image } }));
+    return res.image?.id || undefined;
+  }
+
+  async pullImage(image: string, auth: RegistryAuth | undefined): Promise<string> {
+    const im = this.cri.images;
+    const req = PullImageRequest.fromPartial({ image: { image }, auth });
+    const res = await this.cri.call("PullImage", im.pullImage.bind(im), req, 10 * 60_000);
+    return res.imageRef;
+  }
+
+  async runSandbox(req: SandboxRequest): Promise<string> {
+    const rt = this.cri.runtime;
+    const res = await this.cri.call(
+      "RunPodSandbox",
+      rt.runPodSandbox.bind(rt),
+      RunPodSandboxRequest.fromPartial({ config: sandboxConfig(req, this.nodeName), runtimeHandler: this.runtimeHandler }),
+    );
+    return res.podSandboxId;
+  }
+
+  async stopSandbox(id: string): Promise<void> {
+    const rt = this.cri.runtime;
+    await this.ignoreNotFound(this.cri.call("StopPodSandbox", rt.stopPodSandbox.bind(rt), StopPodSandboxRequest.fromPartial({ podSandboxId: id })));
+  }
+
+  async removeSandbox(id: string): Promise<void> {
+    const rt = this.cri.runtime;
+    let cgroupsPath = this.sandboxNet.get(id)?.cgroupsPath ?? "";
+    if (!cgroupsPath) {
+      try {
+        const st = await this.cri.call("PodSandboxStatus", rt.podSandboxStatus.bind(rt), PodSandboxStatusRequest.fromPartial({ podSandboxId: id, verbose: true }));
+        cgroupsPath = netnsFromInfo(st.info).cgroupsPath;
+      } catch (err) {
+        if (errorCode(err) !== "NotFound") throw err;
+      }
+    }
+    await this.ignoreNotFound(this.cri.call("RemovePodSandbox", rt.removePodSandbox.bind(rt), RemovePodSandboxRequest.fromPartial({ podSandboxId: id })));
+    this.sandboxNet.delete(id);
+    // cgroupfs paths look like "/k8shost/burstable/pod<uid>/<sandbox id>".
+    if (cgroupsPath.startsWith("/")) await removePodCgroup(dirname(cgroupsPath));
+  }
+
+  async createContainer(sandboxId: string, sandbox: SandboxRequest, req: ContainerRequest): Promise<string> {
+    const rt = this.cri.runtime;
+    const res = await this.cri.call(
+      "CreateContainer",
+      rt.createContainer.bind(rt),
+      CreateContainerRequest.fromPartial({ podSandboxId: sandboxId, config: containerConfig(sandbox, req, this.nodeName), sandboxConfig: sandboxConfig(sandbox, this.nodeName) }),
+    );
+    return res.containerId;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    const rt = this.cri.runtime;
+    await this.cri.call("StartContainer", rt.startContainer.bind(rt), StartContainerRequest.fromPartial({ containerId: id }));
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    const rt = this.cri.runtime;
+    const req = StopContainerRequest.fromPartial({ containerId: id, timeout: BigInt(Math.max(0, Math.ceil(timeoutSeconds))) });
+    await this.ignoreNotFound(this.cri.call("StopContainer", rt.stopContainer.bind(rt), req, (timeoutSeconds + 30) * 1000));
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    const rt = this.cri.runtime;
+    await this.ignoreNotFound(this.cri.call("RemoveContainer", rt.removeContainer.bind(rt), RemoveContainerRequest.fromPartial({ containerId: id })));
+    this.containerCache.delete(id);
+  }
+
+  private async ignoreNotFound(p: Promise<unknown>): Promise<void> {
+    try {
+      await p;
+    } catch (err) {
+      if (errorCode(err) !== "NotFound") throw err;
+    }
+  }
+
+  close(): void {
+    this.cri.close();
+  }
+}

@@ -1,0 +1,113 @@
+// The runtime seam the pod controller and status code see. Nothing here knows
+// CRI or gRPC: another CRI runtime (or a fake in a unit test) fits behind it.
+
+export type ContainerRunState = "created" | "running" | "exited" | "unknown";
+
+export interface SandboxInfo {
+  id: string;
+  podUid: string;
+  attempt: number;
+  ready: boolean;
+  /** ms since epoch */
+  createdAt: number;
+  /** Primary IP as the runtime saw it ("" when the runtime does not manage the network). */
+  ip: string;
+  /** Path of the sandbox's network namespace ("" for host network). */
+  netnsPath: string;
+}
+
+export interface ContainerInfo {
+  id: string;
+  sandboxId: string;
+  podUid: string;
+  name: string;
+  attempt: number;
+  state: ContainerRunState;
+  createdAt: number;
+  startedAt: number;
+  finishedAt: number;
+  exitCode: number;
+  reason: string;
+  message: string;
+  image: string;
+  imageRef: string;
+}
+
+export interface PodRuntimeState {
+  sandboxes: SandboxInfo[];
+  containers: ContainerInfo[];
+}
+
+export interface PodIdentity {
+  uid: string;
+  name: string;
+  namespace: string;
+  orgId: string;
+  projectId: string;
+}
+
+export interface SandboxRequest {
+  pod: PodIdentity;
+  attempt: number;
+  hostname: string;
+  logDirectory: string;
+  dns: { servers: string[]; searches: string[]; options: string[] } | undefined;
+  portMappings: { protocol: "TCP" | "UDP" | "SCTP"; containerPort: number; hostPort: number; hostIp: string }[];
+  cgroupParent: string;
+  hostNetwork: boolean;
+}
+
+export interface ContainerResources {
+  cpuPeriod: number;
+  cpuQuota: number;
+  cpuShares: number;
+  memoryLimitBytes: number;
+  oomScoreAdj: number;
+}
+
+export interface ContainerRequest {
+  name: string;
+  attempt: number;
+  image: string;
+  command: string[];
+  args: string[];
+  env: { name: string; value: string }[];
+  workingDir: string;
+  mounts: { containerPath: string; hostPath: string; readOnly: boolean }[];
+  /** Relative to the sandbox log directory. */
+  logPath: string;
+  resources: ContainerResources;
+}
+
+export interface RegistryAuth {
+  username: string;
+  password: string;
+  serverAddress: string;
+}
+
+export interface RuntimeVersion {
+  runtimeName: string;
+  runtimeVersion: string;
+  apiVersion: string;
+}
+
+export interface PodRuntime {
+  version(): Promise<RuntimeVersion>;
+  /** RuntimeReady and NetworkReady from the runtime's own status. */
+  ready(): Promise<{ ready: boolean; reason: string; message: string }>;
+  /** Every sandbox and container this agent manages on this node, by pod uid. */
+  relist(): Promise<Map<string, PodRuntimeState>>;
+  /** Fresh state of one pod. */
+  podState(uid: string): Promise<PodRuntimeState>;
+  /** The image's ref when present locally. */
+  imagePresent(image: string): Promise<string | undefined>;
+  pullImage(image: string, auth: RegistryAuth | undefined): Promise<string>;
+  runSandbox(req: SandboxRequest): Promise<string>;
+  stopSandbox(id: string): Promise<void>;
+  removeSandbox(id: string): Promise<void>;
+  createContainer(sandboxId: string, sandbox: SandboxRequest, req: ContainerRequest): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+  close(): void;
+}

@@ -1,0 +1,98 @@
+// Pushes PodStatus to the control plane only when it changed, and keeps
+// retrying a push that failed (control plane down) until it lands.
+import { UpdatePodStatusRequest, type Pod, type PodStatus } from "@plasmacloud/proto/k8shost";
+import { Backoff, sleep } from "../controlplane/backoff";
+import type { ControlPlane } from "../controlplane/client";
+import { ProblemLog } from "../controlplane/problem";
+import { errorCode } from "../errors";
+import type { Logger } from "../observe/logger";
+
+interface Pending {
+  pod: Pod;
+  status: PodStatus;
+  key: string;
+}
+
+/** Equality that ignores nothing the user sees but is stable across recomputes. */
+const fingerprint = (s: PodStatus): string => JSON.stringify(s, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+
+export class StatusManager {
+  private readonly pushed = new Map<string, string>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly backoff = new Backoff(1000, 30_000);
+  private readonly problem: ProblemLog;
+  private wake: (() => void) | undefined;
+  private stopped = false;
+
+  constructor(private readonly cp: ControlPlane, private readonly log: Logger) {
+    this.problem = new ProblemLog(log, "pod status update");
+  }
+
+  /** Queues the status when it differs from what was last pushed. */
+  set(pod: Pod, status: PodStatus): void {
+    const uid = pod.metadata!.uid;
+    const key = fingerprint(status);
+    if (this.pushed.get(uid) === key && !this.pending.has(uid)) return;
+    if (this.pending.get(uid)?.key === key) return;
+    this.pending.set(uid, { pod, status, key });
+    this.wake?.();
+  }
+
+  /** The last status this agent pushed for the pod (so a restart need not repeat it). */
+  seed(pod: Pod): void {
+    if (pod.status && pod.metadata) this.pushed.set(pod.metadata.uid, fingerprint(pod.status));
+  }
+
+  forget(uid: string): void {
+    this.pushed.delete(uid);
+    this.pending.delete(uid);
+  }
+
+  async run(): Promise<void> {
+    while (!this.stopped) {
+      if (this.pending.size === 0) {
+        await new Promise<void>((r) => (this.wake = r));
+        this.wake = undefined;
+        continue;
+      }
+      const batch = [...this.pending.values()];
+      const results = await Promise.allSettled(batch.map((p) => this.push(p)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) {
+        const delay = this.backoff.next();
+        this.problem.failed(failed.reason, delay);
+        await sleep(delay);
+      } else {
+        this.backoff.reset();
+        this.problem.ok();
+      }
+    }
+  }
+
+  private async push(p: Pending): Promise<void> {
+    const m = p.pod.metadata!;
+    const req = UpdatePodStatusRequest.fromPartial({
+      ref: { orgId: m.orgId, projectId: m.projectId, namespace: m.namespace, name: m.name },
+      uid: m.uid,
+      status: p.status,
+    });
+    try {
+      await this.cp.call("UpdatePodStatus", this.cp.pods.updatePodStatus.bind(this.cp.pods), req);
+    } catch (err) {
+      // The pod is gone or was re-created: nothing to report any more.
+      if (errorCode(err) === "NotFound" || errorCode(err) === "Conflict") {
+        if (this.pending.get(m.uid)?.key === p.key) this.pending.delete(m.uid);
+        return;
+      }
+      throw err;
+    }
+    this.pushed.set(m.uid, p.key);
+    if (this.pending.get(m.uid)?.key === p.key) this.pending.delete(m.uid);
+    this.log.debug({ pod: `${m.namespace}/${m.name}`, phase: p.status.phase }, "status pushed");
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+}

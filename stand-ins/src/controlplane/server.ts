@@ -1,0 +1,57 @@
+// Starts the control-plane stand-in: Pod, Node, ConfigMap and Secret services
+// over gRPC on one port, plus a scheduler that binds unscheduled pods to a
+// Ready node (fewest pods first), as the real k8shost scheduler would.
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { ConfigMapServiceService, NodeServiceService, PodServiceService, SecretServiceService, WatchEvent_Type } from "@plasmacloud/proto/k8shost";
+import type { TokenStore } from "../iam/tokens";
+import { nodeService } from "./nodes";
+import { configMapService, secretService } from "./objects";
+import { podService } from "./pods";
+import { Store } from "./store";
+
+export interface ControlPlaneStandIn {
+  address: string;
+  store: Store;
+  stop(): Promise<void>;
+}
+
+export function schedule(store: Store): void {
+  const ready = [...store.nodes.values()].filter((n) => !n.spec?.unschedulable && n.status?.conditions.some((c) => c.type === "Ready" && c.status === "True"));
+  if (ready.length === 0) return;
+  const load = new Map(ready.map((n) => [n.metadata!.name, 0]));
+  for (const p of store.pods.values()) if (p.spec?.nodeName && load.has(p.spec.nodeName)) load.set(p.spec.nodeName, load.get(p.spec.nodeName)! + 1);
+  for (const p of [...store.pods.values()].sort((a, b) => Number(a.metadata!.resourceVersion) - Number(b.metadata!.resourceVersion))) {
+    if (p.spec?.nodeName || p.metadata?.deletionTimestamp) continue;
+    const [name] = [...load.entries()].sort((a, b) => a[1] - b[1])[0]!;
+    const bound = structuredClone(p);
+    bound.spec!.nodeName = name;
+    store.putPod(bound, WatchEvent_Type.MODIFIED);
+    load.set(name, load.get(name)! + 1);
+  }
+}
+
+export async function startControlPlaneStandIn(opts: { tokens: TokenStore; address?: string; historyLimit?: number }): Promise<ControlPlaneStandIn> {
+  const store = new Store(opts.historyLimit);
+  const server = new Server();
+  const sched = (): void => schedule(store);
+  server.addService(PodServiceService, podService(store, opts.tokens, sched));
+  server.addService(NodeServiceService, nodeService(store, opts.tokens, sched));
+  server.addService(ConfigMapServiceService, configMapService(store, opts.tokens));
+  server.addService(SecretServiceService, secretService(store, opts.tokens));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(opts.address ?? "127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  const host = (opts.address ?? "127.0.0.1:0").replace(/:\d+$/, "");
+  return {
+    address: `${host}:${port}`,
+    store,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve());
+        setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1000).unref();
+      }),
+  };
+}

@@ -1,0 +1,72 @@
+// The stand-in's object store: one global resource version counter (like
+// etcd's revision), pods keyed by tenant/namespace/name, a bounded history of
+// pod events so watches can resume from a version, and live watchers.
+import { randomUUID } from "node:crypto";
+import { WatchEvent_Type, type Node, type Pod, type ConfigMap, type Secret } from "@plasmacloud/proto/k8shost";
+
+export interface PodEvent {
+  rv: number;
+  type: WatchEvent_Type;
+  pod: Pod;
+}
+
+export type PodFilter = (pod: Pod) => boolean;
+
+export const podKey = (org: string, project: string, ns: string, name: string): string => `${org}/${project}/${ns}/${name}`;
+export const keyOf = (p: Pod): string => podKey(p.metadata!.orgId, p.metadata!.projectId, p.metadata!.namespace, p.metadata!.name);
+
+const clone = <T>(v: T): T => structuredClone(v);
+
+export class Store {
+  rv = 0;
+  readonly pods = new Map<string, Pod>();
+  readonly nodes = new Map<string, Node>();
+  readonly configMaps = new Map<string, ConfigMap>();
+  readonly secrets = new Map<string, Secret>();
+  private readonly history: PodEvent[] = [];
+  private readonly watchers = new Set<(ev: PodEvent) => void>();
+
+  constructor(private readonly historyLimit = 1000) {}
+
+  nextRv(): string {
+    return String(++this.rv);
+  }
+
+  newUid(): string {
+    return randomUUID();
+  }
+
+  /** Stores the pod with a new resource version and tells the watchers. */
+  putPod(pod: Pod, type: WatchEvent_Type): Pod {
+    const p = clone(pod);
+    p.metadata!.resourceVersion = this.nextRv();
+    if (type === WatchEvent_Type.DELETED) this.pods.delete(keyOf(p));
+    else this.pods.set(keyOf(p), p);
+    this.emit({ rv: this.rv, type, pod: p });
+    return clone(p);
+  }
+
+  private emit(ev: PodEvent): void {
+    this.history.push(ev);
+    if (this.history.length > this.historyLimit) this.history.shift();
+    for (const w of this.watchers) w(ev);
+  }
+
+  /** Oldest version a watch may start from; older ones get OUT_OF_RANGE. */
+  oldestWatchable(): number {
+    return this.history.length ? (this.history[0] as PodEvent).rv - 1 : this.rv;
+  }
+
+  /** Replays events after `from` then streams live ones; returns an unsubscribe. */
+  watch(from: number, send: (ev: PodEvent) => void): () => void {
+    for (const ev of this.history) if (ev.rv > from) send({ ...ev, pod: clone(ev.pod) });
+    const w = (ev: PodEvent): void => send({ ...ev, pod: clone(ev.pod) });
+    this.watchers.add(w);
+    return () => this.watchers.delete(w);
+  }
+
+  getPod(key: string): Pod | undefined {
+    const p = this.pods.get(key);
+    return p && clone(p);
+  }
+}
