@@ -74,6 +74,7 @@ export class PodSource {
       }
     }
     this.lastListAt = Date.now();
+    this.log.debug({ pods: res.items.length, resourceVersion: res.resourceVersion }, "pods listed");
     this.sink.synced();
     return res.resourceVersion;
   }
@@ -109,6 +110,7 @@ export class PodSource {
       const resync = setTimeout(() => finish(), this.resyncMs);
       stream.on("data", (ev: WatchEvent) => {
         const pod = ev.pod;
+        this.log.debug({ type: ev.type, pod: pod?.metadata?.name, rv: ev.resourceVersion }, "watch event");
         if (ev.type === WatchEvent_Type.BOOKMARK || !pod?.metadata) return;
         if (ev.type === WatchEvent_Type.DELETED) {
           if (this.known.delete(pod.metadata.uid)) this.sink.remove(pod.metadata.uid);

@@ -116,6 +116,7 @@ export class PodController implements PodSink {
         const w = this.works.get(uid);
         if (!w) break;
         try {
+          this.log.debug({ pod: this.name(w) }, "syncing pod");
           this.afterSync(w, await this.syncer.sync(w));
         } catch (err) {
           this.metrics.syncErrors.inc({ reason: "error" });

@@ -129,18 +129,17 @@ export function podService(store: Store, tokens: TokenStore, schedule: () => voi
       try {
         scope = listScope(tokens.authenticate(call.metadata), call.request);
       } catch (err) {
-        call.destroy(Object.assign(new Error(toStatus(err).details), toStatus(err)));
+        failStream(call, toStatus(err).code, toStatus(err).details);
         return;
       }
       const req = call.request;
       const from = req.resourceVersion ? Number(req.resourceVersion) : store.rv;
       if (!Number.isInteger(from) || from < 0) {
-        call.destroy(Object.assign(new Error("bad resource_version"), { code: status.INVALID_ARGUMENT, details: `resource_version '${req.resourceVersion}' is not valid` }));
+        failStream(call, status.INVALID_ARGUMENT, `resource_version '${req.resourceVersion}' is not valid`);
         return;
       }
       if (from < store.oldestWatchable()) {
-        const details = `resource version ${from} is too old (oldest available ${store.oldestWatchable()}); list again`;
-        call.destroy(Object.assign(new Error(details), { code: status.OUT_OF_RANGE, details }));
+        failStream(call, status.OUT_OF_RANGE, `resource version ${from} is too old (oldest available ${store.oldestWatchable()}); list again`);
         return;
       }
       const stop = store.watch(from, (ev) => {
@@ -154,6 +153,12 @@ export function podService(store: Store, tokens: TokenStore, schedule: () => voi
       call.on("error", stop);
     },
   };
+}
+
+// grpc-js sends a server stream's status only through an 'error' event;
+// destroy(err) would leave the client waiting forever.
+function failStream(call: ServerWritableStream<WatchPodsRequest, WatchEvent>, code: status, details: string): void {
+  call.emit("error", Object.assign(new Error(details), { code, details }));
 }
 
 export { notFound };

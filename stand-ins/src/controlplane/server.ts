@@ -30,8 +30,9 @@ export function schedule(store: Store): void {
   }
 }
 
-export async function startControlPlaneStandIn(opts: { tokens: TokenStore; address?: string; historyLimit?: number }): Promise<ControlPlaneStandIn> {
-  const store = new Store(opts.historyLimit);
+/** `store` lets a test restart the server on the same port with the same objects. */
+export async function startControlPlaneStandIn(opts: { tokens: TokenStore; address?: string; historyLimit?: number; store?: Store }): Promise<ControlPlaneStandIn> {
+  const store = opts.store ?? new Store(opts.historyLimit);
   const server = new Server();
   const sched = (): void => schedule(store);
   server.addService(PodServiceService, podService(store, opts.tokens, sched));

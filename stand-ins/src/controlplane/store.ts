@@ -24,6 +24,8 @@ export class Store {
   readonly configMaps = new Map<string, ConfigMap>();
   readonly secrets = new Map<string, Secret>();
   private readonly history: PodEvent[] = [];
+  /** Events up to this version were dropped from history (compacted). */
+  private compactedRv = 0;
   private readonly watchers = new Set<(ev: PodEvent) => void>();
 
   constructor(private readonly historyLimit = 1000) {}
@@ -48,13 +50,13 @@ export class Store {
 
   private emit(ev: PodEvent): void {
     this.history.push(ev);
-    if (this.history.length > this.historyLimit) this.history.shift();
+    if (this.history.length > this.historyLimit) this.compactedRv = (this.history.shift() as PodEvent).rv;
     for (const w of this.watchers) w(ev);
   }
 
   /** Oldest version a watch may start from; older ones get OUT_OF_RANGE. */
   oldestWatchable(): number {
-    return this.history.length ? (this.history[0] as PodEvent).rv - 1 : this.rv;
+    return this.compactedRv;
   }
 
   /** Replays events after `from` then streams live ones; returns an unsubscribe. */

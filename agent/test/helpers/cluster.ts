@@ -1,0 +1,177 @@
+// A real single-node cluster for integration tests: the control-plane stand-in
+// in-process, the agent as a child process (so a test can SIGKILL it), the
+// shared containerd from scripts/node-stack/up.sh, a user client.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { CreatePodRequest, DeletePodRequest, GetPodRequest, Pod } from "@plasmacloud/proto/k8shost";
+import { ControlPlane } from "../../src/controlplane/client";
+import { errorCode } from "../../src/errors";
+import { TokenStore } from "../../../stand-ins/src/iam/tokens";
+import { startControlPlaneStandIn, type ControlPlaneStandIn } from "../../../stand-ins/src/controlplane/server";
+import type { Store } from "../../../stand-ins/src/controlplane/store";
+
+export const CONTAINERD_SOCK = process.env.CONTAINERD_SOCK ?? "/run/plasmacloud-stack/containerd.sock";
+export const REGISTRY = process.env.REGISTRY_ADDR ?? "127.0.0.1:5000";
+export const AUTH_REGISTRY = process.env.AUTH_REGISTRY_ADDR ?? "127.0.0.1:5001";
+export const BUSYBOX = `${REGISTRY}/plasmacloud/busybox:1.0`;
+export const LOG_DIR = join(tmpdir(), "agent-it-logs");
+const repo = new URL("../../../", import.meta.url).pathname;
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+export class AgentProcess {
+  proc: ChildProcess | undefined;
+  output = "";
+  constructor(private readonly configFile: string) {}
+
+  start(): void {
+    this.proc = spawn(process.execPath, ["--import", "tsx", join(repo, "agent/src/main.ts"), "run", "--config", this.configFile], {
+      cwd: repo,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const p = this.proc;
+    p.stdout!.on("data", (d: Buffer) => (this.output += d.toString()));
+    p.stderr!.on("data", (d: Buffer) => (this.output += d.toString()));
+  }
+
+  get alive(): boolean {
+    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  async kill(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+    const p = this.proc;
+    if (!p || !this.alive) return;
+    const exited = new Promise((r) => p.once("exit", r));
+    p.kill(signal);
+    await exited;
+  }
+
+  lines(): Record<string, unknown>[] {
+    return this.output.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}
+
+export interface Cluster {
+  dir: string;
+  nodeName: string;
+  cp: ControlPlaneStandIn;
+  store: Store;
+  tokens: TokenStore;
+  nodeTokenFile: string;
+  user: ControlPlane;
+  agent: AgentProcess;
+  /** Restart the control plane on the same port with the same store. */
+  restartControlPlane(downMs: number): Promise<void>;
+  stopControlPlane(): Promise<void>;
+  startControlPlane(): Promise<void>;
+  createPod(pod: PodInput): Promise<Pod>;
+  getPod(name: string, ns?: string): Promise<Pod | undefined>;
+  deletePod(name: string, graceSeconds?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+type DeepPartial<T> = T extends Date | bigint | string | number | boolean ? T : T extends (infer U)[] ? DeepPartial<U>[] : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+export type PodInput = DeepPartial<Pod> & { metadata: { name: string } };
+
+export interface ClusterOptions {
+  nodeToken?: string;
+  extraConfig?: string;
+}
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), "agent-it-"));
+  const nodeName = `it-${randomBytes(4).toString("hex")}`;
+  const tokens = new TokenStore()
+    .add("user-token", { name: "user:alice", kind: "user", orgId: "org-a", projectId: "proj-a" })
+    .add("node-token", { name: `system:node:${nodeName}`, kind: "node", orgId: "", projectId: "", nodeName });
+  let cp = await startControlPlaneStandIn({ tokens });
+  const address = cp.address;
+  const store = cp.store;
+  const nodeTokenFile = join(dir, "node.token");
+  writeFileSync(nodeTokenFile, `${opts.nodeToken ?? "node-token"}\n`, { mode: 0o600 });
+  writeFileSync(join(dir, "user.token"), "user-token\n", { mode: 0o600 });
+  const configFile = join(dir, "agent.yaml");
+  writeFileSync(
+    configFile,
+    [
+      `nodeName: ${nodeName}`,
+      `controlPlane: { address: "${address}", tokenFile: ${nodeTokenFile}, requestTimeoutSeconds: 5 }`,
+      `runtime: { endpoint: "unix://${CONTAINERD_SOCK}" }`,
+      `rootDir: ${join(dir, "root")}`,
+      `podLogsDir: ${join(dir, "logs")}`,
+      `heartbeatSeconds: 2`,
+      `healthz: { port: 0 }`,
+      `clusterDNS: { servers: ["10.96.0.10"], domain: "cluster.local" }`,
+      opts.extraConfig ?? "",
+    ].join("\n"),
+  );
+  const user = new ControlPlane(address, join(dir, "user.token"), "", 5000);
+  const agent = new AgentProcess(configFile);
+  agent.start();
+
+  const c: Cluster = {
+    dir,
+    nodeName,
+    get cp() {
+      return cp;
+    },
+    store,
+    tokens,
+    nodeTokenFile,
+    user,
+    agent,
+    async stopControlPlane() {
+      await cp.stop();
+    },
+    async startControlPlane() {
+      cp = await startControlPlaneStandIn({ tokens, address, store });
+    },
+    async restartControlPlane(downMs: number) {
+      await c.stopControlPlane();
+      await new Promise((r) => setTimeout(r, downMs));
+      await c.startControlPlane();
+    },
+    async createPod(pod) {
+      const p = Pod.fromPartial({ ...pod, metadata: { ...pod.metadata, namespace: pod.metadata.namespace || "default" }, spec: { nodeName, ...pod.spec } } as never);
+      return user.call("CreatePod", user.pods.createPod.bind(user.pods), CreatePodRequest.fromPartial({ pod: p }));
+    },
+    async getPod(name, ns = "default") {
+      try {
+        return await user.call("GetPod", user.pods.getPod.bind(user.pods), GetPodRequest.fromPartial({ ref: { namespace: ns, name } }));
+      } catch (err) {
+        if (errorCode(err) === "NotFound") return undefined;
+        throw err;
+      }
+    },
+    async deletePod(name, graceSeconds) {
+      const req = DeletePodRequest.fromPartial({ ref: { namespace: "default", name }, gracePeriodSeconds: graceSeconds === undefined ? undefined : BigInt(graceSeconds) });
+      await user.call("DeletePod", user.pods.deletePod.bind(user.pods), req);
+    },
+    async close() {
+      await agent.kill("SIGTERM");
+      // Keep the agent's log of every run for a failed test's post-mortem.
+      mkdirSync(LOG_DIR, { recursive: true });
+      writeFileSync(join(LOG_DIR, `${nodeName}.log`), agent.output);
+      user.close();
+      await cp.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return c;
+}

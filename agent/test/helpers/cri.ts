@@ -1,0 +1,41 @@
+// Looks at containerd from outside the agent: its CRI API and ip netns.
+import { execFileSync } from "node:child_process";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { ContainerState, ListContainersRequest, ListPodSandboxRequest, PodSandboxState, RemovePodSandboxRequest, RuntimeServiceClient, StopPodSandboxRequest, type Container, type PodSandbox } from "@plasmacloud/proto/cri";
+import { CONTAINERD_SOCK } from "./cluster";
+
+const client = new RuntimeServiceClient(`unix://${CONTAINERD_SOCK}`, credentials.createInsecure());
+
+function unary<Req, Res>(fn: (r: Req, md: Metadata, o: object, cb: (e: Error | null, r: Res) => void) => unknown, req: Req): Promise<Res> {
+  return new Promise((resolve, reject) => fn.call(client, req, new Metadata(), {}, (e, r) => (e ? reject(e) : resolve(r))));
+}
+
+export async function sandboxesOf(uid: string): Promise<PodSandbox[]> {
+  const res = await unary(client.listPodSandbox, ListPodSandboxRequest.fromPartial({ filter: { labelSelector: { "io.kubernetes.pod.uid": uid } } }));
+  return res.items;
+}
+
+export async function containersOf(uid: string): Promise<Container[]> {
+  const res = await unary(client.listContainers, ListContainersRequest.fromPartial({ filter: { labelSelector: { "io.kubernetes.pod.uid": uid } } }));
+  return res.containers;
+}
+
+export async function sandboxesOfNode(node: string): Promise<PodSandbox[]> {
+  const res = await unary(client.listPodSandbox, ListPodSandboxRequest.fromPartial({ filter: { labelSelector: { "plasmacloud.io/node": node } } }));
+  return res.items;
+}
+
+export const isReady = (s: PodSandbox): boolean => s.state === PodSandboxState.SANDBOX_READY;
+export const isRunning = (c: Container): boolean => c.state === ContainerState.CONTAINER_RUNNING;
+
+export function netnsList(): string[] {
+  return execFileSync("ip", ["netns", "list"], { encoding: "utf8" }).split("\n").map((l) => l.split(" ")[0] ?? "").filter(Boolean);
+}
+
+/** Removes whatever a failed test left behind for this node (never another node's). */
+export async function purgeNode(node: string): Promise<void> {
+  for (const s of await sandboxesOfNode(node)) {
+    await unary(client.stopPodSandbox, StopPodSandboxRequest.fromPartial({ podSandboxId: s.id })).catch(() => undefined);
+    await unary(client.removePodSandbox, RemovePodSandboxRequest.fromPartial({ podSandboxId: s.id })).catch(() => undefined);
+  }
+}
