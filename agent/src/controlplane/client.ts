@@ -43,7 +43,15 @@ export class ControlPlane {
 
   constructor(address: string, tokenFile: string, caFile: string, private readonly timeoutMs: number) {
     const creds: ChannelCredentials = caFile ? credentials.createSsl(readFileSync(caFile)) : credentials.createInsecure();
-    const opts = { "grpc.keepalive_time_ms": 30_000, "grpc.keepalive_timeout_ms": 10_000, "grpc.max_receive_message_length": 64 << 20 };
+    // grpc-js's own reconnect backoff defaults to 120 s: cap it so the agent
+    // notices a returning control plane within seconds, not minutes.
+    const opts = {
+      "grpc.keepalive_time_ms": 30_000,
+      "grpc.keepalive_timeout_ms": 10_000,
+      "grpc.initial_reconnect_backoff_ms": 500,
+      "grpc.max_reconnect_backoff_ms": 5_000,
+      "grpc.max_receive_message_length": 64 << 20,
+    };
     this.pods = new PodServiceClient(address, creds, opts);
     // Share the channel between services.
     const channel = this.pods.getChannel();

@@ -21,7 +21,7 @@ export interface PodSink {
 
 export class PodSource {
   private readonly known = new Map<string, string>(); // uid -> resource_version
-  private readonly backoff = new Backoff(1000, 30_000);
+  private readonly backoff = new Backoff(500, 10_000);
   private readonly problem: ProblemLog;
   private stream: ClientReadableStream<WatchEvent> | undefined;
   private stopped = new AbortController();

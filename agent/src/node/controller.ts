@@ -49,7 +49,7 @@ export function nodeObject(cfg: AgentConfig, f: StaticFacts, rv: RuntimeVersion 
 }
 
 export class NodeController {
-  private readonly backoff = new Backoff(1000, 60_000);
+  private readonly backoff: Backoff;
   private readonly problem: ProblemLog;
   private prev: NodeCondition[] = [];
   private registered = false;
@@ -65,6 +65,8 @@ export class NodeController {
     private readonly facts: StaticFacts,
   ) {
     this.problem = new ProblemLog(log, "node registration/heartbeat");
+    // Never wait longer than one heartbeat period between tries.
+    this.backoff = new Backoff(500, cfg.heartbeatSeconds * 1000);
   }
 
   async runtimeHealth(): Promise<RuntimeHealth> {
