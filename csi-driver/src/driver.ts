@@ -1,0 +1,103 @@
+// Assembles the driver: LightningStor client, node-side machinery, the three
+// CSI services on one unix socket, and the registration socket.
+import { join } from "node:path";
+import { rm } from "node:fs/promises";
+import { Server } from "@grpc/grpc-js";
+import { ControllerService, IdentityService, NodeService } from "@plasmacloud/proto/csi";
+import { Attachers } from "./attach";
+import { controllerService } from "./controller";
+import { run } from "./exec";
+import { identityService } from "./identity";
+import { LightningStorClient, type Tenant, type VolumeBackend } from "./lightningstor/client";
+import { VolumeLocks } from "./locks";
+import { createLogger, type Logger } from "./log";
+import { Mounter } from "./mount";
+import { nodeService } from "./node";
+import { startRegistration, type RegistrationHandle } from "./registration";
+import { serveOnSocket, shutdown } from "./socket";
+import { StagingRecords } from "./volumes/records";
+
+export const DRIVER_NAME = "csi.lightningstor.plasmacloud.io";
+export const DRIVER_VERSION = "0.1.0";
+
+export interface DriverConfig {
+  driverName: string;
+  nodeId: string;
+  /** CSI socket path. */
+  endpoint: string;
+  /** Directory the agent watches for <driver>-reg.sock; empty = do not register. */
+  registryDir: string;
+  stateDir: string;
+  lightningstor: { address: string; tokenFile: string; tenant: Tenant };
+  maxVolumesPerNode: number;
+}
+
+export function defaultConfig(): DriverConfig {
+  return {
+    driverName: DRIVER_NAME,
+    nodeId: "",
+    endpoint: `/var/lib/k8shost-agent/plugins/${DRIVER_NAME}/csi.sock`,
+    registryDir: "/var/lib/k8shost-agent/plugins_registry",
+    stateDir: `/var/lib/lightningstor-csi`,
+    lightningstor: { address: "", tokenFile: "", tenant: { orgId: "", projectId: "" } },
+    maxVolumesPerNode: 256,
+  };
+}
+
+export interface RunningDriver {
+  endpoint: string;
+  registration?: RegistrationHandle;
+  locks: VolumeLocks;
+  stop(): Promise<void>;
+}
+
+export async function startDriver(cfg: DriverConfig, opts: { log?: Logger; backend?: VolumeBackend } = {}): Promise<RunningDriver> {
+  const log = opts.log ?? createLogger();
+  const backend = opts.backend ?? new LightningStorClient(cfg.lightningstor);
+  const locks = new VolumeLocks();
+  const deps = {
+    nodeId: cfg.nodeId,
+    backend,
+    attachers: new Attachers(),
+    mounter: new Mounter(),
+    records: new StagingRecords(cfg.stateDir),
+    log,
+    exec: run,
+  };
+  const server = new Server();
+  server.addService(IdentityService, identityService({ driverName: cfg.driverName, version: DRIVER_VERSION, backend, log }));
+  server.addService(NodeService, nodeService({ deps, locks, maxVolumesPerNode: cfg.maxVolumesPerNode, log }));
+  server.addService(ControllerService, controllerService({ backend, locks, log }));
+  try {
+    await serveOnSocket(server, cfg.endpoint, true);
+  } catch (err) {
+    if (!opts.backend) backend.close();
+    throw err;
+  }
+  log.info("serving CSI", { endpoint: cfg.endpoint, driver: cfg.driverName, nodeId: cfg.nodeId });
+
+  let registration: RegistrationHandle | undefined;
+  if (cfg.registryDir) {
+    registration = await startRegistration({
+      driverName: cfg.driverName,
+      endpoint: cfg.endpoint,
+      socketPath: join(cfg.registryDir, `${cfg.driverName}-reg.sock`),
+      log,
+    });
+  }
+  return {
+    endpoint: cfg.endpoint,
+    registration,
+    locks,
+    async stop() {
+      // Registration first, so the agent stops routing to us before we go.
+      if (registration) {
+        await registration.stop();
+        await rm(registration.socketPath, { force: true });
+      }
+      await shutdown(server);
+      await rm(cfg.endpoint, { force: true });
+      backend.close();
+    },
+  };
+}
