@@ -114,4 +114,5 @@ have "$AUTH_REGISTRY_ADDR/private/busybox:1.0" "$creds" || push busybox "$AUTH_R
 if ! ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -qx "$REGISTRY_ADDR/plasmacloud/pause:1.0"; then
   ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --base-name "$REGISTRY_ADDR/plasmacloud/pause" "$img/pause.tar" >/dev/null
 fi
+bash "$here/ovs.sh"  # Open vSwitch (userspace datapath) + br-int for the novanet CNI plugin
 echo "node-stack: containerd at $CONTAINERD_SOCK, registries at $REGISTRY_ADDR (open) and $AUTH_REGISTRY_ADDR (auth)"

@@ -1,0 +1,45 @@
+// What the verbs need from NovaNET, free of gRPC types so that importing it
+// costs nothing; client.ts (loaded lazily) implements it over gRPC.
+
+export interface Tenant { orgId: string; projectId: string }
+
+export interface SubnetInfo {
+  id: string;
+  cidr: string;
+  gatewayIp: string;
+  dnsServers: string[];
+  dnsSearch: string[];
+  /** 0 = platform default. */
+  mtu: number;
+}
+
+export interface PortInfo {
+  id: string;
+  subnetId: string;
+  deviceId: string;
+  deviceOwner: string;
+  name: string;
+  macAddress: string;
+  ipAddress: string;
+  ipPrefixLen: number;
+}
+
+export type NovanetErrorKind =
+  | "unavailable" | "unauthenticated" | "not_found" | "already_exists" | "exhausted" | "invalid" | "other";
+
+export class NovanetError extends Error {
+  constructor(readonly kind: NovanetErrorKind, readonly method: string, message: string) {
+    super(`NovaNET ${method}: ${message}`);
+  }
+}
+
+export interface NovanetApi {
+  getSubnet(t: Tenant, id: string): Promise<SubnetInfo>;
+  listSubnets(t: Tenant): Promise<SubnetInfo[]>;
+  listPortsByDevice(t: Tenant, deviceId: string): Promise<PortInfo[]>;
+  listPortsBySubnet(t: Tenant, subnetId: string): Promise<PortInfo[]>;
+  createPort(t: Tenant, p: { subnetId: string; deviceId: string; deviceOwner: string; name: string }): Promise<PortInfo>;
+  /** Resolves when the port is gone, including when it already was. */
+  deletePort(t: Tenant, id: string): Promise<void>;
+  close(): void;
+}

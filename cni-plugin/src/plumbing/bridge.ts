@@ -1,0 +1,27 @@
+// Bridge-mode fallback: one Linux bridge per subnet holding the subnet's
+// gateway address, so pods reach each other and their gateway without OVS.
+import { createHash } from "node:crypto";
+import { CommandError, run } from "./exec.js";
+import { linkExists } from "./link.js";
+
+function bridgeMac(name: string): string {
+  const h = createHash("sha256").update(name).digest();
+  return [0x02, ...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, "0")).join(":");
+}
+
+/** Creates the bridge if missing; a concurrent ADD creating it too is fine. */
+export async function ensureBridge(name: string): Promise<void> {
+  if (linkExists(name)) return;
+  try {
+    // A fixed MAC: otherwise the bridge takes its lowest port's MAC and the
+    // result of a repeated ADD would change as pods come and go.
+    await run("ip", ["link", "add", "name", name, "address", bridgeMac(name), "type", "bridge"]);
+  } catch (e) {
+    if (!(e instanceof CommandError && /File exists/.test(e.stderr))) throw e;
+  }
+}
+
+/** Idempotent host-side lines: gateway address on the bridge, bridge up. */
+export function bridgeLines(name: string, gatewayIp: string, prefixLen: number): string[] {
+  return [`addr replace ${gatewayIp}/${prefixLen} dev ${name}`, `link set ${name} up`];
+}

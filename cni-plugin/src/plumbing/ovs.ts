@@ -1,0 +1,30 @@
+// OVS mode: the host veth becomes a port of the integration bridge with
+// external_ids:iface-id=<NovaNET port id>, which is how ovn-controller binds
+// a logical port to this chassis.
+import { CommandError, run } from "./exec.js";
+
+function base(db: string | undefined): string[] {
+  return [...(db ? [`--db=${db}`] : []), "--timeout=10"];
+}
+
+export async function addOvsPort(db: string | undefined, bridge: string, veth: string, ifaceId: string): Promise<void> {
+  await run("ovs-vsctl", [...base(db), "--may-exist", "add-port", bridge, veth,
+    "--", "set", "Interface", veth, `external_ids:iface-id=${ifaceId}`]);
+}
+
+export async function delOvsPort(db: string | undefined, bridge: string, veth: string): Promise<void> {
+  await run("ovs-vsctl", [...base(db), "--if-exists", "del-port", bridge, veth]);
+}
+
+/** iface-id of an OVS interface, or undefined if the interface is not in OVS. */
+export async function ovsIfaceId(db: string | undefined, veth: string): Promise<string | undefined> {
+  try {
+    const out = await run("ovs-vsctl", [...base(db), "--if-exists", "get", "Interface", veth, "external_ids:iface-id"]);
+    const v = out.trim();
+    return v ? v.replace(/^"|"$/g, "") : undefined;
+  } catch (e) {
+    if (e instanceof CommandError && /no key|no row/.test(e.stderr)) return undefined;
+    throw e;
+  }
+}
+

@@ -1,0 +1,115 @@
+// ADD: find-or-create the NovaNET port for (container, network/ifname), read
+// the subnet (gateway, DNS, MTU come from NovaNET, never guessed), plumb the
+// veth, cache and print the result. Anything this call created is rolled back
+// on failure.
+import { requireTenant, type NetConf } from "../config/config.js";
+import { writeCache } from "../cache/cache.js";
+import type { CniEnv } from "../env.js";
+import { CniCode, CniError } from "../errors.js";
+import { log, trace } from "../log.js";
+import { NovanetError, type NovanetApi, type PortInfo, type Tenant } from "../novanet/api.js";
+import { configure, createPair, detach } from "../plumbing/attach.js";
+import { linkExists } from "../plumbing/link.js";
+import { bridgeName, hostVethName, vethAlias } from "../plumbing/names.js";
+import { netnsExists } from "../plumbing/netns.js";
+import { convertResult, mergeResults, type CniResult } from "../result.js";
+import { deviceOwner, fromNovanet, openNovanet, portName } from "./common.js";
+
+/**
+ * Creates the attachment's port; a repeated ADD (or a concurrent one) meets
+ * ALREADY_EXISTS and takes the port that is there. Create-first saves a round
+ * trip on the common path.
+ */
+async function createOrFindPort(api: NovanetApi, t: Tenant, subnetId: string, env: CniEnv, name: string):
+  Promise<{ port: PortInfo; created: boolean }> {
+  try {
+    return { port: await api.createPort(t, { subnetId, deviceId: env.containerId, deviceOwner: deviceOwner(), name }), created: true };
+  } catch (e) {
+    if (!(e instanceof NovanetError && e.kind === "already_exists")) throw e;
+    const port = (await api.listPortsByDevice(t, env.containerId)).find((p) => p.name === name);
+    if (!port) throw e;
+    return { port, created: false };
+  }
+}
+
+export async function add(env: CniEnv, conf: NetConf, stdin: string): Promise<CniResult> {
+  const ids = requireTenant(conf, ["orgId", "projectId", "subnetId"]);
+  if (!netnsExists(env.netns)) throw new CniError(CniCode.UnknownContainer, "network namespace does not exist", env.netns);
+  const t: Tenant = { orgId: ids.orgId, projectId: ids.projectId };
+  const name = portName(conf.name, env.ifname);
+  const host = hostVethName(env.containerId, env.ifname);
+  let port: PortInfo | undefined;
+  let portCreated = false;
+  // A host veth from an earlier ADD of this attachment is not ours to roll back.
+  const hostExisted = linkExists(host);
+  // Start the veth pair now; it needs nothing from NovaNET and runs while the
+  // client loads and the RPCs fly.
+  const pair = createPair({ host, ifname: env.ifname, netns: env.netns, alias: vethAlias(conf.name, env.containerId, env.ifname) });
+  pair.catch(() => undefined); // awaited below; never an unhandled rejection
+  let api: NovanetApi;
+  try {
+    api = await openNovanet(conf);
+    trace("client loaded");
+  } catch (e) {
+    await pair.catch(() => undefined);
+    if (!hostExisted) await detach(conf.mode, conf.ovsdb, conf.bridge, host).catch(() => undefined);
+    throw e;
+  }
+  const bridge = conf.mode === "bridge" ? bridgeName(conf.bridge, ids.subnetId) : conf.bridge;
+  try {
+    const [s, p] = await Promise.allSettled([api.getSubnet(t, ids.subnetId), createOrFindPort(api, t, ids.subnetId, env, name)]);
+    if (p.status === "fulfilled") ({ port, created: portCreated } = p.value);
+    if (s.status === "rejected") throw fromNovanet(s.reason, `getting subnet ${ids.subnetId}`);
+    if (p.status === "rejected") throw fromNovanet(p.reason, "creating the port");
+    const subnet = s.value;
+    port = p.value.port;
+    if (port.subnetId !== ids.subnetId) {
+      throw new CniError(CniCode.NovanetRejected, "attachment already has a port in another subnet", `port ${port.id} is in ${port.subnetId}`);
+    }
+    const mtu = conf.mtu ?? (subnet.mtu || 1500);
+    trace("port ready");
+    await pair;
+    trace("veth pair ready");
+    const att = await configure({
+      mode: conf.mode, bridge, ovsdb: conf.ovsdb, portId: port.id,
+      host, alias: vethAlias(conf.name, env.containerId, env.ifname), ifname: env.ifname, netns: env.netns,
+      mac: port.macAddress, mtu, address: port.ipAddress, prefixLen: port.ipPrefixLen, gateway: subnet.gatewayIp,
+    });
+    trace("configured");
+    const interfaces = [
+      ...(conf.mode === "bridge" ? [{ name: bridge, mac: att.bridgeMac ?? "" }] : []),
+      { name: host, mac: att.hostMac },
+      { name: env.ifname, mac: port.macAddress, mtu, sandbox: env.netns },
+    ];
+    const ours: CniResult = {
+      cniVersion: conf.cniVersion,
+      interfaces,
+      ips: [{ address: `${port.ipAddress}/${port.ipPrefixLen}`, gateway: subnet.gatewayIp, interface: interfaces.length - 1 }],
+      routes: [{ dst: "0.0.0.0/0", gw: subnet.gatewayIp }],
+      dns: subnet.dnsServers.length || subnet.dnsSearch.length
+        ? { nameservers: subnet.dnsServers, ...(subnet.dnsSearch.length ? { search: subnet.dnsSearch } : {}) } : undefined,
+    };
+    const result = convertResult(mergeResults(conf.prevResult, ours), conf.cniVersion);
+    writeCache(conf.cacheDir, {
+      kind: "cniCacheV1", containerId: env.containerId, ifName: env.ifname, networkName: conf.name,
+      config: Buffer.from(stdin).toString("base64"), cniArgs: env.args, result,
+      novanet: { portId: port.id, hostVeth: host, mode: conf.mode, bridge, orgId: t.orgId, projectId: t.projectId, subnetId: ids.subnetId },
+    });
+    log("info", "ADD done", { containerId: env.containerId, ifname: env.ifname, port: port.id, ip: port.ipAddress, pod: conf.pod });
+    return result;
+  } catch (e) {
+    await pair.catch(() => undefined); // let creation settle before removing
+    await rollback(api, t, conf, host, !hostExisted, portCreated ? port : undefined);
+    throw e;
+  } finally {
+    api.close();
+  }
+}
+
+async function rollback(api: NovanetApi, t: Tenant, conf: NetConf, host: string, removeVeth: boolean, port: PortInfo | undefined): Promise<void> {
+  // Best effort: the original error is what the runtime must see.
+  if (removeVeth) {
+    await detach(conf.mode, conf.ovsdb, conf.bridge, host).catch((e: unknown) => log("warn", "rollback: veth", { err: String(e) }));
+  }
+  if (port) await api.deletePort(t, port.id).catch((e: unknown) => log("warn", "rollback: port", { port: port.id, err: String(e) }));
+}

@@ -1,0 +1,141 @@
+// NovaNET stand-in over real gRPC: PortService + SubnetService backed by
+// NovanetStore, bearer auth through the shared IAM TokenStore. Tests start it
+// in-process with startNovanetStandIn(); the dev cluster runs main.ts.
+import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
+import {
+  PortServiceService, SubnetServiceService,
+  type PortServiceServer, type SubnetServiceServer, type Port, type Subnet,
+} from "@plasmacloud/proto/novanet";
+import { AuthError, tenantFor, type TokenStore } from "../iam/tokens.js";
+import { NovanetStore, StoreError, type SubnetInput, type Tenant } from "./store.js";
+
+export interface NovanetStandInOptions {
+  tokens: TokenStore;
+  subnets?: SubnetInput[];
+  /** host:port; port 0 picks a free one. Default 127.0.0.1:0. */
+  address?: string;
+  /** JSON file holding subnets and ports across restarts. */
+  stateFile?: string;
+  /** Serve TLS with this PEM key pair instead of plaintext. */
+  tls?: { certPem: Buffer; keyPem: Buffer };
+}
+
+export interface NovanetStandIn {
+  address: string;
+  stop(): Promise<void>;
+  /** Every port of every tenant. */
+  ports(): Port[];
+  subnets(): Subnet[];
+  addSubnet(s: SubnetInput): Subnet;
+  /** Calls seen per method name (e.g. "CreatePort"), for assertions. */
+  calls: Map<string, number>;
+  /** Simulates a slow or failing backend: runs before every handler. */
+  setHook(hook: ((method: string) => Promise<void> | void) | undefined): void;
+}
+
+class RpcError extends Error {
+  constructor(readonly code: status, message: string) {
+    super(message);
+  }
+}
+
+const storeCodes: Record<StoreError["kind"], status> = {
+  not_found: status.NOT_FOUND,
+  already_exists: status.ALREADY_EXISTS,
+  exhausted: status.RESOURCE_EXHAUSTED,
+  invalid: status.INVALID_ARGUMENT,
+};
+
+function requireTenant(orgId: string, projectId: string): void {
+  if (!orgId) throw new RpcError(status.INVALID_ARGUMENT, "org_id is required");
+  if (!projectId) throw new RpcError(status.INVALID_ARGUMENT, "project_id is required");
+}
+
+export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<NovanetStandIn> {
+  const store = new NovanetStore(opts.stateFile);
+  store.load();
+  for (const s of opts.subnets ?? []) {
+    if (!store.allSubnets().some((x) => x.id === s.id)) store.addSubnet(s);
+  }
+  const calls = new Map<string, number>();
+  let hook: ((method: string) => Promise<void> | void) | undefined;
+
+  // One wrapper gives every method auth, tenant scoping and error mapping.
+  function unary<Req extends { orgId: string; projectId: string }, Res>(
+    method: string,
+    fn: (t: Tenant, req: Req) => Res,
+  ): (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => void {
+    return (call, cb) => {
+      calls.set(method, (calls.get(method) ?? 0) + 1);
+      void (async () => {
+        try {
+          if (hook) await hook(method);
+          const principal = opts.tokens.authenticate(call.metadata as Metadata);
+          requireTenant(call.request.orgId, call.request.projectId);
+          const t = tenantFor(principal, call.request.orgId, call.request.projectId);
+          cb(null, fn(t, call.request));
+        } catch (e) {
+          if (e instanceof AuthError || e instanceof RpcError) cb({ code: e.code, details: e.message });
+          else if (e instanceof StoreError) cb({ code: storeCodes[e.kind], details: e.message });
+          else cb({ code: status.INTERNAL, details: (e as Error).message });
+        }
+      })();
+    };
+  }
+
+  const ports: PortServiceServer = {
+    createPort: unary("CreatePort", (t, r) => store.createPort(t, {
+      subnetId: r.subnetId, deviceId: r.deviceId, deviceOwner: r.deviceOwner, name: r.name, ipAddress: r.ipAddress,
+    })),
+    getPort: unary("GetPort", (t, r) => {
+      if (!r.id) throw new RpcError(status.INVALID_ARGUMENT, "id is required");
+      return store.getPort(t, r.id);
+    }),
+    listPorts: unary("ListPorts", (t, r) => {
+      if (!r.deviceId && !r.subnetId) throw new RpcError(status.INVALID_ARGUMENT, "device_id or subnet_id is required");
+      return { ports: store.listPorts(t, { deviceId: r.deviceId, subnetId: r.subnetId }) };
+    }),
+    deletePort: unary("DeletePort", (t, r) => {
+      if (!r.id) throw new RpcError(status.INVALID_ARGUMENT, "id is required");
+      store.deletePort(t, r.id);
+      return {};
+    }),
+  };
+  const subnets: SubnetServiceServer = {
+    createSubnet: unary("CreateSubnet", (t, r) => store.addSubnet({
+      id: r.id, orgId: t.orgId, projectId: t.projectId, name: r.name, cidr: r.cidr, gatewayIp: r.gatewayIp,
+      dnsServers: r.dnsServers, dnsSearch: r.dnsSearch, mtu: r.mtu,
+    })),
+    getSubnet: unary("GetSubnet", (t, r) => {
+      if (!r.id) throw new RpcError(status.INVALID_ARGUMENT, "id is required");
+      return store.getSubnet(t, r.id);
+    }),
+    listSubnets: unary("ListSubnets", (t) => ({ subnets: store.listSubnets(t) })),
+  };
+
+  const server = new Server();
+  server.addService(PortServiceService, ports);
+  server.addService(SubnetServiceService, subnets);
+  const creds = opts.tls
+    ? ServerCredentials.createSsl(null, [{ cert_chain: opts.tls.certPem, private_key: opts.tls.keyPem }], false)
+    : ServerCredentials.createInsecure();
+  const want = opts.address ?? "127.0.0.1:0";
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(want, creds, (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  const host = want.slice(0, want.lastIndexOf(":"));
+
+  return {
+    address: `${host}:${port}`,
+    stop: () => new Promise<void>((resolve) => {
+      server.tryShutdown(() => resolve());
+      // Clients that keep a channel open must not hold a test hostage.
+      setTimeout(() => { server.forceShutdown(); resolve(); }, 1000).unref();
+    }),
+    ports: () => store.allPorts(),
+    subnets: () => store.allSubnets(),
+    addSubnet: (s) => store.addSubnet(s),
+    calls,
+    setHook: (h) => { hook = h; },
+  };
+}
