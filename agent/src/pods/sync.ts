@@ -66,7 +66,8 @@ export class PodSyncer {
 
     const sandbox = await this.ensureSandbox(w, pod, state);
     if (!sandbox) return { state: await this.d.runtime.podState(w.uid), requeueAfterMs: this.sandboxBackoff.remaining(w.uid) || 1000 };
-    const fresh = sandbox.fresh ? await this.d.runtime.podState(w.uid) : state;
+    // A sandbox made just now holds no containers yet; older ones were removed with their sandboxes.
+    const fresh: PodRuntimeState = sandbox.fresh ? { sandboxes: [sandbox.info], containers: [] } : state;
 
     let requeue: number | undefined;
     const paths = await this.d.volumes.setUp(pod);
@@ -87,7 +88,7 @@ export class PodSyncer {
       try {
         w.notes.podIPs = await this.d.network.setUp(p, pod.metadata!.annotations, current);
         w.notes.podProblem = undefined;
-        return { info: current, fresh: extra.length > 0 };
+        return { info: current, fresh: false };
       } catch (err) {
         w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
         await this.killSandbox(p, current, state, 0);
@@ -116,7 +117,7 @@ export class PodSyncer {
       this.d.log.warn({ pod: `${p.namespace}/${p.name}`, err: errorMessage(err) }, "RunPodSandbox failed");
       return undefined;
     }
-    const created = (await this.d.runtime.podState(w.uid)).sandboxes.find((s) => s.id === id);
+    const created = await this.d.runtime.sandbox(id);
     if (!created) {
       this.sandboxBackoff.next(w.uid);
       return undefined;

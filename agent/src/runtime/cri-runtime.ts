@@ -75,6 +75,22 @@ export class CriRuntime implements PodRuntime {
     return { sandboxes, containers };
   }
 
+  async sandbox(id: string): Promise<SandboxInfo | undefined> {
+    const rt = this.cri.runtime;
+    try {
+      const st = await this.cri.call("PodSandboxStatus", rt.podSandboxStatus.bind(rt), PodSandboxStatusRequest.fromPartial({ podSandboxId: id, verbose: true }));
+      const s = st.status;
+      if (!s) return undefined;
+      const info = netnsFromInfo(st.info);
+      const net = { ip: s.network?.ip ?? "", netns: info.netns, cgroupsPath: info.cgroupsPath };
+      this.sandboxNet.set(id, net);
+      return sandboxInfo({ id: s.id, metadata: s.metadata, state: s.state, createdAt: s.createdAt, labels: s.labels, annotations: s.annotations, runtimeHandler: s.runtimeHandler }, net.ip, net.netns);
+    } catch (err) {
+      if (errorCode(err) === "NotFound") return undefined;
+      throw err;
+    }
+  }
+
   private async listSandboxes(labelSelector: Record<string, string>): Promise<SandboxInfo[]> {
     const rt = this.cri.runtime;
     const res = await this.cri.call("ListPodSandbox", rt.listPodSandbox.bind(rt), ListPodSandboxRequest.fromPartial({ filter: { labelSelector } }));

@@ -99,6 +99,8 @@ export interface PodRuntime {
   relist(): Promise<Map<string, PodRuntimeState>>;
   /** Fresh state of one pod. */
   podState(uid: string): Promise<PodRuntimeState>;
+  /** One sandbox by id (after RunPodSandbox: cheaper than a relist); undefined if gone. */
+  sandbox(id: string): Promise<SandboxInfo | undefined>;
   /** The image's ref when present locally. */
   imagePresent(image: string): Promise<string | undefined>;
   pullImage(image: string, auth: RegistryAuth | undefined): Promise<string>;

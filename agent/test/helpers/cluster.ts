@@ -38,10 +38,12 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 export class AgentProcess {
   proc: ChildProcess | undefined;
   output = "";
-  constructor(private readonly configFile: string) {}
+  constructor(private readonly configFile: string, private readonly bundled = false) {}
 
   start(): void {
-    this.proc = spawn(process.execPath, ["--import", "tsx", join(repo, "agent/src/main.ts"), "run", "--config", this.configFile], {
+    // The bundle is what a node runs; tests use the sources through tsx.
+    const [cmd, ...entry] = this.bundled ? [join(repo, "agent/bin/k8shost-agent")] : [process.execPath, "--import", "tsx", join(repo, "agent/src/main.ts")];
+    this.proc = spawn(cmd!, [...entry, "run", "--config", this.configFile], {
       cwd: repo,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -92,6 +94,8 @@ export type PodInput = DeepPartial<Pod> & { metadata: { name: string } };
 export interface ClusterOptions {
   nodeToken?: string;
   extraConfig?: string;
+  /** Run agent/dist/k8shost-agent.mjs (build it first) instead of the sources. */
+  bundled?: boolean;
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -122,7 +126,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     ].join("\n"),
   );
   const user = new ControlPlane(address, join(dir, "user.token"), "", 5000);
-  const agent = new AgentProcess(configFile);
+  const agent = new AgentProcess(configFile, opts.bundled);
   agent.start();
 
   const c: Cluster = {
