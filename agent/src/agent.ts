@@ -6,7 +6,8 @@ import type { Server } from "node:http";
 import type { AgentConfig } from "./config/schema";
 import { ControlPlane } from "./controlplane/client";
 import { PodSource } from "./controlplane/podsource";
-import { errorCode } from "./errors";
+import { errorCode, errorMessage } from "./errors";
+import { NovanetNetwork } from "./network/novanet";
 import { RuntimeManagedNetwork } from "./network/runtime-managed";
 import type { PodNetwork } from "./network/types";
 import { NodeController } from "./node/controller";
@@ -65,16 +66,29 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     }
   };
 
-  const network: PodNetwork = new RuntimeManagedNetwork();
+  const network: PodNetwork =
+    cfg.network.mode === "novanet" ? new NovanetNetwork(cfg.network.novanet) : new RuntimeManagedNetwork();
   const volumes = new LocalVolumes(cfg.rootDir);
   const settings = { nodeName: cfg.nodeName, podLogsDir: cfg.podLogsDir, cgroupRoot: cfg.cgroupRoot, clusterDNS: cfg.clusterDNS, memoryCapacityBytes: facts.memoryBytes };
-  const syncer = new PodSyncer({ runtime, network, volumes, images: new ImageManager(runtime, readSecret), settings, log, finalize });
+  let gcDone!: () => void;
+  const newSandboxGate = new Promise<void>((r) => (gcDone = r));
+  const syncer = new PodSyncer({ newSandboxGate, runtime, network, volumes, images: new ImageManager(runtime, readSecret), settings, log, finalize, networkCheckMs: cfg.network.novanet.checkSeconds * 1000 });
   const status = new StatusManager(cp, log);
   const pods = new PodController(syncer, runtime, status, metrics, log, {
     relistMs: cfg.runtime.relistSeconds * 1000,
     resyncMs: 30_000,
     runtimeName,
     hostIP: internalIP(),
+    // Once the agent knows every sandbox it keeps, attachments of any other go.
+    afterAdoption: async (sandboxIds) => {
+      try {
+        await network.gc?.(sandboxIds);
+      } catch (err) {
+        log.warn({ err: errorMessage(err) }, "network GC failed; stale attachments stay until the next start");
+      } finally {
+        gcDone();
+      }
+    },
   });
   const source = new PodSource(cp, cfg.nodeName, pods, log, cfg.podResyncSeconds * 1000);
   const node = new NodeController(cfg, cp, runtime, metrics, log, facts);

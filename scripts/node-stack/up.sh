@@ -71,23 +71,30 @@ state = "$PLASMA_RUN_DIR/containerd/state"
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "$certs"
 TOML
-# Interim pod network until the agent plumbs NovaNET itself: the reference
-# bridge + host-local + portmap plugins, called by containerd. Written only
-# when conf_dir holds nothing, so a test that swaps it can restore it.
-if [ -z "$(ls -A "$PLASMA_STACK_DIR/cni/net.d")" ]; then
-  cat > "$PLASMA_STACK_DIR/cni/net.d/10-plasma-bridge.conflist" <<JSON
+# Pod network: containerd runs the novanet plugin (then portmap) and passes
+# each sandbox's annotations, where k8shost-agent puts the pod's tenant and
+# subnet. The node's NovaNET endpoint is $NOVANET_ADDR (tests and the dev
+# cluster serve the NovaNET stand-in there), authenticated by a node token.
+novanet_token=$PLASMA_STACK_DIR/novanet.token
+[ -s "$novanet_token" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$novanet_token")
+plugin=$repo/cni-plugin/dist/novanet
+if [ ! -x "$plugin" ] || [ -n "$(find "$repo/cni-plugin/src" "$repo/proto/gen/novanet" -newer "$plugin" -name '*.ts' 2>/dev/null | head -1)" ]; then
+  (cd "$repo" && npm run build -w cni-plugin >/dev/null)
+fi
+install -m 0755 "$plugin" "$PLASMA_STACK_DIR/cni/bin/novanet"
+rm -f "$PLASMA_STACK_DIR/cni/net.d/10-plasma-bridge.conflist"  # the interim bridge network of earlier versions
+cat > "$PLASMA_STACK_DIR/cni/net.d/10-novanet.conflist" <<JSON
 {
   "cniVersion": "1.0.0",
-  "name": "plasma-dev",
+  "name": "novanet",
   "plugins": [
-    { "type": "bridge", "bridge": "plasma0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
-      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "10.88.0.0/16" }]], "routes": [{ "dst": "0.0.0.0/0" }],
-                "dataDir": "$PLASMA_RUN_DIR/cni-ipam" } },
+    { "type": "novanet", "mode": "bridge",
+      "novanet": { "server_addr": "$NOVANET_ADDR", "token_file": "$novanet_token", "timeout_ms": 5000 },
+      "capabilities": { "io.kubernetes.cri.pod-annotations": true } },
     { "type": "portmap", "capabilities": { "portMappings": true } }
   ]
 }
 JSON
-fi
 if ! alive "$PLASMA_RUN_DIR/containerd.pid" || ! ctr --address "$CONTAINERD_SOCK" --timeout 2s version >/dev/null 2>&1; then
   # A containerd still shutting down holds the pid file: wait for it to go.
   for _ in $(seq 1 50); do alive "$PLASMA_RUN_DIR/containerd.pid" || break; sleep 0.2; done

@@ -20,6 +20,22 @@ export interface AgentConfig {
   clusterDNS: { servers: string[]; domain: string };
   healthz: { address: string; port: number };
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
+  /** runtime: whatever the runtime's CNI config gives; novanet: the agent stamps tenant and
+   *  subnet on each sandbox for the runtime's novanet conflist, CHECKs and GCs attachments. */
+  network: {
+    mode: "runtime" | "novanet";
+    novanet: {
+      pluginPath: string;
+      networkName: string;
+      serverAddress: string;
+      tokenFile: string;
+      mode: "ovs" | "bridge";
+      ovsdb: string;
+      defaultSubnetId: string;
+      timeoutSeconds: number;
+      checkSeconds: number;
+    };
+  };
 }
 
 export function defaultConfig(): AgentConfig {
@@ -39,6 +55,10 @@ export function defaultConfig(): AgentConfig {
     clusterDNS: { servers: [], domain: "cluster.local" },
     healthz: { address: "127.0.0.1", port: 10248 },
     logLevel: "info",
+    network: {
+      mode: "runtime",
+      novanet: { pluginPath: "/opt/cni/bin/novanet", networkName: "novanet", serverAddress: "", tokenFile: "", mode: "ovs", ovsdb: "", defaultSubnetId: "", timeoutSeconds: 30, checkSeconds: 600 },
+    },
   };
 }
 
@@ -60,6 +80,10 @@ const shape: { [k: string]: Shape } = {
   clusterDNS: { servers: "string[]", domain: "string" },
   healthz: { address: "string", port: "number" },
   logLevel: "string",
+  network: {
+    mode: "string",
+    novanet: { pluginPath: "string", networkName: "string", serverAddress: "string", tokenFile: "string", mode: "string", ovsdb: "string", defaultSubnetId: "string", timeoutSeconds: "number", checkSeconds: "number" },
+  },
 };
 
 function invalid(field: string, msg: string): AgentError {
@@ -119,5 +143,18 @@ function validate(c: AgentConfig): void {
   if (!Number.isInteger(c.maxPods)) throw invalid("maxPods", "must be an integer");
   if (!Number.isInteger(c.healthz.port) || c.healthz.port < 0 || c.healthz.port > 65535) throw invalid("healthz.port", "must be 0-65535");
   if (!LEVELS.includes(c.logLevel)) throw invalid("logLevel", `must be one of ${LEVELS.join(", ")}`);
+  validateNetwork(c.network);
   for (const p of ["rootDir", "podLogsDir", "cgroupRoot"] as const) if (!c[p].startsWith("/")) throw invalid(p, "must be an absolute path");
+}
+
+function validateNetwork(n: AgentConfig["network"]): void {
+  if (n.mode !== "runtime" && n.mode !== "novanet") throw invalid("network.mode", `'${n.mode}' is not one of runtime, novanet`);
+  const nv = n.novanet;
+  if (nv.mode !== "ovs" && nv.mode !== "bridge") throw invalid("network.novanet.mode", `'${nv.mode}' is not one of ovs, bridge`);
+  if (!(nv.timeoutSeconds > 0)) throw invalid("network.novanet.timeoutSeconds", "must be > 0");
+  if (!(nv.checkSeconds > 0)) throw invalid("network.novanet.checkSeconds", "must be > 0");
+  if (n.mode !== "novanet") return;
+  if (!nv.pluginPath.startsWith("/")) throw invalid("network.novanet.pluginPath", "must be an absolute path");
+  if (!nv.serverAddress) throw invalid("network.novanet.serverAddress", "must be set when network.mode is novanet");
+  if (!nv.tokenFile) throw invalid("network.novanet.tokenFile", "must be set when network.mode is novanet");
 }

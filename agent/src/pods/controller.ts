@@ -21,6 +21,8 @@ export interface ControllerOptions {
   resyncMs: number;
   runtimeName: string;
   hostIP: string;
+  /** Called once, after the first relist that follows a complete pod list. */
+  afterAdoption?: (sandboxIds: string[]) => Promise<void>;
 }
 
 const stateKey = (s: PodRuntimeState): string =>
@@ -35,6 +37,7 @@ export class PodController implements PodSink {
   private readonly phases = new Map<string, string>();
   private readonly problem: ProblemLog;
   private listed = false;
+  private adopted = false;
   private stopped = false;
   lastRelistAt = 0;
 
@@ -193,6 +196,11 @@ export class PodController implements PodSink {
         this.seen.delete(uid);
         if (this.works.has(uid)) this.enqueue(uid);
       }
+    }
+    if (this.listed && !this.adopted) {
+      this.adopted = true;
+      const ids = [...all.values()].flatMap((s) => s.sandboxes.map((x) => x.id));
+      void this.opts.afterAdoption?.(ids);
     }
     const counts: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0, Unknown: 0 };
     for (const p of this.phases.values()) counts[p] = (counts[p] ?? 0) + 1;

@@ -57,7 +57,7 @@ export function dnsConfig(pod: Pod, settings: NodeSettings): SandboxRequest["dns
   return hostResolv();
 }
 
-export function sandboxRequest(pod: Pod, attempt: number, settings: NodeSettings): SandboxRequest {
+export function sandboxRequest(pod: Pod, attempt: number, settings: NodeSettings, annotations: Record<string, string> = {}): SandboxRequest {
   const spec = pod.spec!;
   const id = identity(pod);
   const ports: SandboxRequest["portMappings"] = [];
@@ -76,6 +76,7 @@ export function sandboxRequest(pod: Pod, attempt: number, settings: NodeSettings
     portMappings: ports,
     cgroupParent: podCgroupParent(settings.cgroupRoot, qosClass(spec), id.uid),
     hostNetwork: spec.hostNetwork,
+    annotations,
   };
 }
 

@@ -6,7 +6,7 @@ import type { Container, Pod } from "@plasmacloud/proto/k8shost";
 import { errorMessage } from "../errors";
 import type { PodNetwork } from "../network/types";
 import type { Logger } from "../observe/logger";
-import type { ContainerInfo, PodIdentity, PodRuntime, PodRuntimeState, SandboxInfo } from "../runtime/types";
+import type { ContainerInfo, PodIdentity, PodRuntime, PodRuntimeState, SandboxInfo, SandboxRequest } from "../runtime/types";
 import type { PodVolumes } from "../volumes/types";
 import { KeyedBackoff } from "./backoff";
 import { ImageError, type ImageManager } from "./images";
@@ -23,6 +23,10 @@ export interface SyncDeps {
   log: Logger;
   /** Tells the control plane the pod's containers are gone (DeletePod, grace 0). */
   finalize(pod: Pod): Promise<void>;
+  /** How often a running pod's network is CHECKed. */
+  networkCheckMs: number;
+  /** Resolves once start-up network GC is done: a new attachment must not race it. */
+  newSandboxGate?: Promise<void>;
 }
 
 export interface SyncResult {
@@ -54,6 +58,7 @@ export class PodSyncer {
     if (problem) {
       w.notes.podFailure = { reason: "InvalidPodSpec", message: problem };
       await this.killAll(state, 0);
+      w.network = undefined;
       return { state: await this.d.runtime.podState(w.uid) };
     }
     w.notes.podFailure = undefined;
@@ -86,11 +91,13 @@ export class PodSyncer {
     const p = identity(pod);
     if (current) {
       try {
-        w.notes.podIPs = await this.d.network.setUp(p, pod.metadata!.annotations, current);
+        await this.ensureNetwork(w, pod, current);
         w.notes.podProblem = undefined;
         return { info: current, fresh: false };
       } catch (err) {
+        // A sandbox whose network is broken is replaced, as the kubelet does.
         w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
+        w.network = undefined;
         await this.killSandbox(p, current, state, 0);
         this.sandboxBackoff.next(w.uid);
         return undefined;
@@ -106,7 +113,16 @@ export class PodSyncer {
     // Dead sandboxes go before a new one is made, with what they held.
     for (const s of state.sandboxes) await this.killSandbox(p, s, state, 0);
     const attempt = state.sandboxes.reduce((m, s) => Math.max(m, s.attempt + 1), 0);
-    const req = sandboxRequest(pod, attempt, this.d.settings);
+    let req: SandboxRequest;
+    try {
+      req = this.sandboxReq(pod, attempt);
+    } catch (err) {
+      // The pod cannot be attached (no subnet, no tenant): no sandbox is made.
+      w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
+      this.sandboxBackoff.next(w.uid);
+      return undefined;
+    }
+    await this.d.newSandboxGate;
     await mkdir(req.logDirectory, { recursive: true, mode: 0o755 });
     let id: string;
     try {
@@ -123,7 +139,7 @@ export class PodSyncer {
       return undefined;
     }
     try {
-      w.notes.podIPs = await this.d.network.setUp(p, pod.metadata!.annotations, created);
+      await this.ensureNetwork(w, pod, created);
     } catch (err) {
       w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
       await this.killSandbox(p, created, { sandboxes: [created], containers: [] }, 0);
@@ -133,6 +149,30 @@ export class PodSyncer {
     w.notes.podProblem = undefined;
     this.sandboxBackoff.reset(w.uid);
     return { info: created, fresh: true };
+  }
+
+  /** The sandbox config; the same for RunPodSandbox and every CreateContainer. */
+  private sandboxReq(pod: Pod, attempt: number): SandboxRequest {
+    return sandboxRequest(pod, attempt, this.d.settings, this.d.network.sandboxAnnotations(identity(pod), pod.metadata!.annotations));
+  }
+
+  /**
+   * Sets the network up once per sandbox (after a restart too: setUp is
+   * idempotent and returns the same IPs), then only CHECKs it now and then:
+   * a plugin process per sync would cost more than the sync itself.
+   */
+  private async ensureNetwork(w: PodWork, pod: Pod, s: SandboxInfo): Promise<void> {
+    const p = identity(pod);
+    const annotations = pod.metadata!.annotations;
+    if (w.network?.sandboxId !== s.id) {
+      w.notes.podIPs = await this.d.network.setUp(p, annotations, s);
+      w.network = { sandboxId: s.id, checkedAt: Date.now() };
+      return;
+    }
+    if (this.d.network.check && Date.now() - w.network.checkedAt >= this.d.networkCheckMs) {
+      await this.d.network.check(p, annotations, s, w.notes.podIPs);
+      w.network.checkedAt = Date.now();
+    }
   }
 
   /** Returns ms until this container needs another look, if it waits on a timer. */
@@ -187,7 +227,7 @@ export class PodSyncer {
     const logDir = podLogDir(this.d.settings, p);
     await mkdir(`${logDir}/${c.name}`, { recursive: true, mode: 0o755 });
     const mounts = await this.d.volumes.mounts(pod, c, paths);
-    const sreq = sandboxRequest(pod, sandbox.attempt, this.d.settings);
+    const sreq = this.sandboxReq(pod, sandbox.attempt);
     let id: string;
     try {
       id = await this.d.runtime.createContainer(sandbox.id, sreq, containerRequest(pod, c, attempt, image, mounts, this.d.settings));
@@ -212,7 +252,8 @@ export class PodSyncer {
     const pod = w.pod ?? w.lastPod;
     const state = await this.d.runtime.podState(w.uid);
     const grace = pod ? Math.max(MIN_GRACE_SECONDS, graceSeconds(pod)) : MIN_GRACE_SECONDS;
-    await this.killAll(state, grace, pod ? identity(pod) : undefined);
+    await this.killAll(state, grace);
+    w.network = undefined;
     for (const s of state.sandboxes) await this.d.runtime.removeSandbox(s.id);
     await this.d.volumes.tearDown(w.uid);
     if (pod) await rm(podLogDir(this.d.settings, identity(pod)), { recursive: true, force: true });
@@ -227,10 +268,11 @@ export class PodSyncer {
     return { state: after, forget: w.pod === undefined };
   }
 
-  private async killAll(state: PodRuntimeState, graceSeconds: number, p?: PodIdentity): Promise<void> {
+  private async killAll(state: PodRuntimeState, graceSeconds: number): Promise<void> {
     await Promise.all(state.containers.filter((c) => c.state === "running" || c.state === "unknown").map((c) => this.d.runtime.stopContainer(c.id, graceSeconds)));
     for (const s of state.sandboxes) {
-      if (p) await this.d.network.tearDown(p, s.id, s.netnsPath);
+      // Labels carry the tenant, so an orphan's network is released too.
+      await this.d.network.tearDown(s.pod, s.id, s.netnsPath);
       await this.d.runtime.stopSandbox(s.id);
     }
   }

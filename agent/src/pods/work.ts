@@ -14,6 +14,8 @@ export interface PodWork {
   startObserved: boolean;
   /** The pod's deletion was finalized with the control plane. */
   finalized: boolean;
+  /** The sandbox whose network setUp produced notes.podIPs, and when it was last checked. */
+  network: { sandboxId: string; checkedAt: number } | undefined;
 }
 
 export function newWork(uid: string, runtimeName: string, hostIP: string): PodWork {
@@ -25,5 +27,6 @@ export function newWork(uid: string, runtimeName: string, hostIP: string): PodWo
     notes: { waiting: new Map(), podFailure: undefined, podProblem: undefined, podIPs: [], hostIP, startTime: undefined, runtimeName },
     startObserved: false,
     finalized: false,
+    network: undefined,
   };
 }

@@ -32,6 +32,7 @@ export function sandboxConfig(req: SandboxRequest, nodeName: string): PodSandbox
       [L.orgId]: p.orgId,
       [L.projectId]: p.projectId,
     },
+    annotations: req.annotations,
     linux: {
       cgroupParent: req.cgroupParent,
       securityContext: {
@@ -74,9 +75,17 @@ export function containerConfig(sandbox: SandboxRequest, req: ContainerRequest, 
 }
 
 export function sandboxInfo(s: PodSandbox, ip: string, netnsPath: string): SandboxInfo {
+  const uid = s.labels[L.podUid] ?? s.metadata?.uid ?? "";
   return {
     id: s.id,
-    podUid: s.labels[L.podUid] ?? s.metadata?.uid ?? "",
+    podUid: uid,
+    pod: {
+      uid,
+      name: s.labels[L.podName] ?? s.metadata?.name ?? "",
+      namespace: s.labels[L.podNamespace] ?? s.metadata?.namespace ?? "",
+      orgId: s.labels[L.orgId] ?? "",
+      projectId: s.labels[L.projectId] ?? "",
+    },
     attempt: s.metadata?.attempt ?? 0,
     ready: s.state === PodSandboxState.SANDBOX_READY,
     createdAt: nsToMs(s.createdAt),

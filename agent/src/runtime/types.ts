@@ -6,6 +6,8 @@ export type ContainerRunState = "created" | "running" | "exited" | "unknown";
 export interface SandboxInfo {
   id: string;
   podUid: string;
+  /** Who the sandbox was made for, from its labels: enough to release it without the pod object. */
+  pod: PodIdentity;
   attempt: number;
   ready: boolean;
   /** ms since epoch */
@@ -55,6 +57,8 @@ export interface SandboxRequest {
   portMappings: { protocol: "TCP" | "UDP" | "SCTP"; containerPort: number; hostPort: number; hostIp: string }[];
   cgroupParent: string;
   hostNetwork: boolean;
+  /** Passed to the runtime (and by it to CNI plugins that ask for pod annotations). */
+  annotations: Record<string, string>;
 }
 
 export interface ContainerResources {

@@ -2,7 +2,7 @@
 // in-process, the agent as a child process (so a test can SIGKILL it), the
 // shared containerd from scripts/node-stack/up.sh, a user client.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -12,11 +12,39 @@ import { errorCode } from "../../src/errors";
 import { TokenStore } from "../../../stand-ins/src/iam/tokens";
 import { startControlPlaneStandIn, type ControlPlaneStandIn } from "../../../stand-ins/src/controlplane/server";
 import type { Store } from "../../../stand-ins/src/controlplane/store";
+import { sandboxesOfNode } from "./cri";
+import { startNovanetStandIn, type NovanetStandIn } from "../../../stand-ins/src/novanet/server";
 
-export const CONTAINERD_SOCK = process.env.CONTAINERD_SOCK ?? "/run/plasmacloud-stack/containerd.sock";
+export { CONTAINERD_SOCK } from "./cri";
+import { CONTAINERD_SOCK } from "./cri";
 export const REGISTRY = process.env.REGISTRY_ADDR ?? "127.0.0.1:5000";
 export const AUTH_REGISTRY = process.env.AUTH_REGISTRY_ADDR ?? "127.0.0.1:5001";
 export const BUSYBOX = `${REGISTRY}/plasmacloud/busybox:1.0`;
+export const TEST_SUBNET = "agent-it";
+const STACK_DIR = process.env.PLASMA_STACK_DIR ?? "/var/lib/plasmacloud-stack";
+export const NOVANET_ADDR = process.env.NOVANET_ADDR ?? "127.0.0.1:19696";
+const NOVANET_TOKEN_FILE = join(STACK_DIR, "novanet.token");
+
+/**
+ * The node's NovaNET endpoint has one fixed address (it is in containerd's
+ * conflist), so clusters take turns: wait while another test process holds it.
+ */
+async function startNodeNovanet(tokens: TokenStore): Promise<NovanetStandIn> {
+  const subnets = [
+    { id: TEST_SUBNET, orgId: "org-a", projectId: "proj-a", cidr: "10.77.0.0/24", gatewayIp: "10.77.0.1", dnsServers: ["10.96.0.10"], mtu: 1450 },
+    { id: OTHER_TENANT_SUBNET, orgId: "org-b", projectId: "proj-b", cidr: "10.78.0.0/24", gatewayIp: "10.78.0.1", mtu: 1450 },
+  ];
+  const end = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      return await startNovanetStandIn({ tokens, subnets, address: NOVANET_ADDR });
+    } catch (err) {
+      if (Date.now() > end || !/EADDRINUSE|address already in use|No address added/i.test(String(err))) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+export const OTHER_TENANT_SUBNET = "agent-it-b";
 export const LOG_DIR = join(tmpdir(), "agent-it-logs");
 const repo = new URL("../../../", import.meta.url).pathname;
 
@@ -78,6 +106,8 @@ export interface Cluster {
   nodeTokenFile: string;
   user: ControlPlane;
   agent: AgentProcess;
+  /** The NovaNET stand-in the agent's novanet plugin talks to. */
+  novanet: NovanetStandIn;
   /** Restart the control plane on the same port with the same store. */
   restartControlPlane(downMs: number): Promise<void>;
   stopControlPlane(): Promise<void>;
@@ -85,6 +115,7 @@ export interface Cluster {
   createPod(pod: PodInput): Promise<Pod>;
   getPod(name: string, ns?: string): Promise<Pod | undefined>;
   deletePod(name: string, graceSeconds?: number): Promise<void>;
+  deletePodRef(namespace: string, name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -96,6 +127,8 @@ export interface ClusterOptions {
   extraConfig?: string;
   /** Run agent/dist/k8shost-agent.mjs (build it first) instead of the sources. */
   bundled?: boolean;
+  /** network.novanet.checkSeconds of the agent (default: the agent's). */
+  networkCheckSeconds?: number;
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -107,6 +140,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   let cp = await startControlPlaneStandIn({ tokens });
   const address = cp.address;
   const store = cp.store;
+  // Pod networks come from NovaNET: containerd runs the novanet plugin from the
+  // node stack's conflist against the node's NovaNET endpoint, served here.
+  const novanetToken = readFileSync(NOVANET_TOKEN_FILE, "utf8").trim();
+  tokens.add(novanetToken, { name: `system:node:${nodeName}:cni`, kind: "node", orgId: "", projectId: "", nodeName });
+  const novanet = await startNodeNovanet(tokens);
   const nodeTokenFile = join(dir, "node.token");
   writeFileSync(nodeTokenFile, `${opts.nodeToken ?? "node-token"}\n`, { mode: 0o600 });
   writeFileSync(join(dir, "user.token"), "user-token\n", { mode: 0o600 });
@@ -122,6 +160,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       `heartbeatSeconds: 2`,
       `healthz: { port: 0 }`,
       `clusterDNS: { servers: ["10.96.0.10"], domain: "cluster.local" }`,
+      `network:`,
+      `  mode: novanet`,
+      `  novanet: { pluginPath: ${join(STACK_DIR, "cni/bin/novanet")}, networkName: novanet, serverAddress: "${NOVANET_ADDR}", tokenFile: ${NOVANET_TOKEN_FILE}, mode: bridge, defaultSubnetId: ${TEST_SUBNET}${opts.networkCheckSeconds ? `, checkSeconds: ${opts.networkCheckSeconds}` : ""} }`,
       opts.extraConfig ?? "",
     ].join("\n"),
   );
@@ -140,6 +181,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     nodeTokenFile,
     user,
     agent,
+    novanet,
     async stopControlPlane() {
       await cp.stop();
     },
@@ -163,17 +205,29 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         throw err;
       }
     },
+    async deletePodRef(namespace, name) {
+      await user.call("DeletePod", user.pods.deletePod.bind(user.pods), DeletePodRequest.fromPartial({ ref: { namespace, name }, gracePeriodSeconds: 0n }));
+    },
     async deletePod(name, graceSeconds) {
       const req = DeletePodRequest.fromPartial({ ref: { namespace: "default", name }, gracePeriodSeconds: graceSeconds === undefined ? undefined : BigInt(graceSeconds) });
       await user.call("DeletePod", user.pods.deletePod.bind(user.pods), req);
     },
     async close() {
+      // Let the agent tear down what is left, so every network attachment and
+      // mount goes through its owner rather than being swept from outside.
+      if (agent.alive) {
+        for (const p of [...store.pods.values()].filter((x) => x.spec?.nodeName === nodeName)) {
+          await c.deletePodRef(p.metadata!.namespace, p.metadata!.name).catch(() => undefined);
+        }
+        await waitFor("the agent to remove its sandboxes", async () => (await sandboxesOfNode(nodeName)).length === 0, 30_000).catch(() => undefined);
+      }
       await agent.kill("SIGTERM");
       // Keep the agent's log of every run for a failed test's post-mortem.
       mkdirSync(LOG_DIR, { recursive: true });
       writeFileSync(join(LOG_DIR, `${nodeName}.log`), agent.output);
       user.close();
       await cp.stop();
+      await novanet.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

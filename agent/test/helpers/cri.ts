@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { ContainerState, ListContainersRequest, ListPodSandboxRequest, PodSandboxState, RemovePodSandboxRequest, RuntimeServiceClient, StopPodSandboxRequest, type Container, type PodSandbox } from "@plasmacloud/proto/cri";
-import { CONTAINERD_SOCK } from "./cluster";
+export const CONTAINERD_SOCK = process.env.CONTAINERD_SOCK ?? "/run/plasmacloud-stack/containerd.sock";
 
 const client = new RuntimeServiceClient(`unix://${CONTAINERD_SOCK}`, credentials.createInsecure());
 

@@ -1,6 +1,9 @@
 // Where the tenant (org, project) and subnet of an attachment come from.
 // Each field is resolved on its own; the first source that sets it wins:
 //   1. runtimeConfig.novanet.{org_id,project_id,subnet_id}   (runtime, per call)
+//   1b. runtimeConfig["io.kubernetes.cri.pod-annotations"]["plasmacloud.io/{org-id,project-id,subnet-id}"]
+//      (containerd passes the sandbox's annotations when the plugin declares
+//      that capability; k8shost-agent puts each pod's tenant and subnet there)
 //   2. args.cni.novanet.{org_id,project_id,subnet_id}        (runtime, per call)
 //   3. CNI_ARGS NOVANET_ORG_ID / NOVANET_PROJECT_ID / NOVANET_SUBNET_ID
 //   4. top-level org_id / project_id / subnet_id               (the node's default)
@@ -15,10 +18,13 @@ type Json = Record<string, unknown>;
 const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const KEYS = [
-  ["orgId", "org_id", "NOVANET_ORG_ID"],
-  ["projectId", "project_id", "NOVANET_PROJECT_ID"],
-  ["subnetId", "subnet_id", "NOVANET_SUBNET_ID"],
+  ["orgId", "org_id", "NOVANET_ORG_ID", "plasmacloud.io/org-id"],
+  ["projectId", "project_id", "NOVANET_PROJECT_ID", "plasmacloud.io/project-id"],
+  ["subnetId", "subnet_id", "NOVANET_SUBNET_ID", "plasmacloud.io/subnet-id"],
 ] as const;
+
+/** The runtimeConfig capability through which containerd/CRI-O pass pod annotations. */
+export const POD_ANNOTATIONS = "io.kubernetes.cri.pod-annotations";
 
 function pick(src: unknown, key: string, where: string): string | undefined {
   if (!isObj(src)) return undefined;
@@ -30,11 +36,12 @@ function pick(src: unknown, key: string, where: string): string | undefined {
 
 export function resolveTenant(conf: Json, cniArgs: [string, string][]): { tenant: TenantContext; pod: K8sPod } {
   const rc = isObj(conf.runtimeConfig) ? conf.runtimeConfig.novanet : undefined;
+  const ann = isObj(conf.runtimeConfig) ? conf.runtimeConfig[POD_ANNOTATIONS] : undefined;
   const args = isObj(conf.args) && isObj(conf.args.cni) ? conf.args.cni.novanet : undefined;
   const env = new Map(cniArgs);
   const tenant: TenantContext = {};
-  for (const [field, key, envKey] of KEYS) {
-    tenant[field] = pick(rc, key, "runtimeConfig.novanet") ?? pick(args, key, "args.cni.novanet")
+  for (const [field, key, envKey, annKey] of KEYS) {
+    tenant[field] = pick(rc, key, "runtimeConfig.novanet") ?? pick(ann, annKey, `runtimeConfig["${POD_ANNOTATIONS}"]`) ?? pick(args, key, "args.cni.novanet")
       ?? (env.get(envKey) || undefined) ?? pick(conf, key, "config");
   }
   const pod: K8sPod = {

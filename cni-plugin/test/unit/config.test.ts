@@ -44,6 +44,18 @@ test("tenant precedence: runtimeConfig > args > CNI_ARGS > top level, per field"
   assert.deepEqual(c.tenant, { orgId: "org-env", projectId: "proj-args", subnetId: "sn-rc" });
 });
 
+test("pod annotations passed by the runtime set the tenant, below runtimeConfig.novanet", () => {
+  const ann = { "plasmacloud.io/org-id": "org-ann", "plasmacloud.io/project-id": "proj-ann", "plasmacloud.io/subnet-id": "sn-ann", other: "x" };
+  const args: [string, string][] = [["NOVANET_ORG_ID", "org-env"]];
+  const c = parse({ ...base, runtimeConfig: { "io.kubernetes.cri.pod-annotations": ann } }, args);
+  assert.deepEqual(c.tenant, { orgId: "org-ann", projectId: "proj-ann", subnetId: "sn-ann" });
+  const d = parse({ ...base, runtimeConfig: { novanet: { subnet_id: "sn-rc" }, "io.kubernetes.cri.pod-annotations": ann } });
+  assert.equal(d.tenant.subnetId, "sn-rc");
+  // containerd sends null when the sandbox has no annotations.
+  assert.equal(parse({ ...base, runtimeConfig: { "io.kubernetes.cri.pod-annotations": null } }).tenant.orgId, "org-top");
+  throwsCode(() => parse({ ...base, runtimeConfig: { "io.kubernetes.cri.pod-annotations": { "plasmacloud.io/org-id": 3 } } }), 7, /plasmacloud\.io\/org-id/);
+});
+
 test("K8S_POD_* only label the attachment", () => {
   const c = parse(base, [["K8S_POD_NAMESPACE", "ns"], ["K8S_POD_NAME", "p"], ["K8S_POD_UID", "u"], ["K8S_POD_INFRA_CONTAINER_ID", "i"]]);
   assert.deepEqual(c.pod, { namespace: "ns", name: "p", uid: "u", infraContainerId: "i" });

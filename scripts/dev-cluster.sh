@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# A local single-node dev cluster on this machine (root, Debian):
+#   bash scripts/dev-cluster.sh up       install + start everything, run a sample pod
+#   bash scripts/dev-cluster.sh status   what runs, the node and its pods
+#   bash scripts/dev-cluster.sh down     delete the pods, stop the agent, stand-ins and node stack
+# The control plane and NovaNET are the project's stand-ins (stand-ins/); the
+# node side (containerd, runc, CNI, the agent) is real.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/scripts/node-stack/env.sh"
+DEV_DIR=${DEV_DIR:-/var/lib/plasmacloud-dev}
+RUN=$DEV_DIR/run
+LOGS=$DEV_DIR/logs
+CP_ADDR=${CP_ADDR:-127.0.0.1:6443}
+NODE=$(hostname | tr 'A-Z' 'a-z')
+ORG=dev-org
+PROJECT=dev-project
+SUBNET=dev-default
+cli() { K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token "$repo/agent/bin/k8shost-agent" "$@"; }
+alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+start() { # NAME CMD...
+  local name=$1; shift
+  alive "$name" && return 0
+  setsid "$@" >"$LOGS/$name.log" 2>&1 < /dev/null &
+  echo $! > "$RUN/$name.pid"
+}
+stop() { alive "$1" && kill "$(cat "$RUN/$1.pid")" 2>/dev/null; rm -f "$RUN/$1.pid"; }
+token() { [ -s "$1" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$1"); cat "$1"; }
+wait_for() { # WHAT SECONDS CMD...
+  local what=$1 secs=$2; shift 2
+  for _ in $(seq 1 $((secs * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  echo "dev-cluster: timed out waiting for $what (logs in $LOGS)" >&2; return 1
+}
+
+up() {
+  [ "$(id -u)" = 0 ] || { echo "dev-cluster: run as root" >&2; exit 1; }
+  bash "$repo/scripts/node-stack/install.sh"
+  [ -d "$repo/node_modules" ] || (cd "$repo" && npm ci --no-audit --no-fund)
+  bash "$repo/scripts/node-stack/up.sh"
+  mkdir -p "$RUN" "$LOGS"
+  local user node novanet
+  user=$(token "$DEV_DIR/user.token"); node=$(token "$DEV_DIR/node.token"); novanet=$(cat "$PLASMA_STACK_DIR/novanet.token")
+  cat > "$DEV_DIR/tokens.json" <<JSON
+{ "$user": { "name": "user:dev", "kind": "user", "orgId": "$ORG", "projectId": "$PROJECT" },
+  "$node": { "name": "system:node:$NODE", "kind": "node", "orgId": "", "projectId": "", "nodeName": "$NODE" } }
+JSON
+  cat > "$DEV_DIR/novanet.json" <<JSON
+{ "tokens": [ { "token": "$novanet", "name": "system:node:$NODE:cni", "kind": "node" },
+              { "token": "$user", "kind": "user", "orgId": "$ORG", "projectId": "$PROJECT" } ],
+  "subnets": [ { "id": "$SUBNET", "orgId": "$ORG", "projectId": "$PROJECT", "cidr": "10.88.0.0/24", "gatewayIp": "10.88.0.1", "mtu": 1450 } ] }
+JSON
+  chmod 600 "$DEV_DIR/tokens.json" "$DEV_DIR/novanet.json"
+  local tsx=(node --import "file://$repo/node_modules/tsx/dist/loader.mjs")
+  start controlplane "${tsx[@]}" "$repo/stand-ins/src/controlplane/main.ts" --listen "$CP_ADDR" --tokens "$DEV_DIR/tokens.json"
+  start novanet "${tsx[@]}" "$repo/stand-ins/src/novanet/main.ts" --listen "$NOVANET_ADDR" --config "$DEV_DIR/novanet.json" --state "$DEV_DIR/novanet-state.json"
+  (cd "$repo" && npm run build -w agent >/dev/null)
+  cat > "$DEV_DIR/agent.yaml" <<YAML
+nodeName: $NODE
+controlPlane: { address: "$CP_ADDR", tokenFile: $DEV_DIR/node.token }
+runtime: { endpoint: "unix://$CONTAINERD_SOCK" }
+rootDir: $DEV_DIR/agent
+podLogsDir: $DEV_DIR/pod-logs
+clusterDNS: { servers: ["10.96.0.10"], domain: cluster.local }
+network:
+  mode: novanet
+  novanet: { pluginPath: $PLASMA_STACK_DIR/cni/bin/novanet, networkName: novanet, serverAddress: "$NOVANET_ADDR", tokenFile: $PLASMA_STACK_DIR/novanet.token, mode: bridge, defaultSubnetId: $SUBNET }
+YAML
+  wait_for "the control plane" 20 cli nodes list
+  start agent "$repo/agent/bin/k8shost-agent" run --config "$DEV_DIR/agent.yaml"
+  wait_for "node $NODE to be Ready" 30 sh -c "K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token '$repo/agent/bin/k8shost-agent' nodes list | grep -q ' Ready '"
+  cat > "$DEV_DIR/sample-pod.yaml" <<YAML
+metadata: { name: hello, labels: { app: hello } }
+spec:
+  containers:
+    - name: web
+      image: $REGISTRY_ADDR/plasmacloud/busybox:1.0
+      command: ["sh", "-c", "echo hello from \$(hostname) > /tmp/index.html; exec httpd -f -p 8080 -h /tmp"]
+      ports: [{ containerPort: 8080 }]
+      resources: { requests: { cpu: 50m, memory: 16Mi }, limits: { cpu: 200m, memory: 64Mi } }
+YAML
+  cli pods get hello >/dev/null 2>&1 || cli pods create -f "$DEV_DIR/sample-pod.yaml"
+  wait_for "pod hello to run" 60 sh -c "K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token '$repo/agent/bin/k8shost-agent' pods get hello | grep -q Running"
+  echo
+  cli nodes list
+  echo
+  cli pods list -o wide
+  local ip; ip=$(cli pods get hello -o json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).status.podIp))')
+  echo
+  echo "The sample pod answers: $(curl -s --max-time 3 "http://$ip:8080/" || echo '(no answer)')"
+  cat <<TXT
+
+Dev cluster is up (node $NODE; logs in $LOGS).
+  Use the client:   export K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token
+                    agent/bin/k8shost-agent pods create -f $DEV_DIR/sample-pod.yaml   (edit metadata.name first)
+                    agent/bin/k8shost-agent pods list -o wide
+                    agent/bin/k8shost-agent pods delete hello
+  Agent health:     curl -s 127.0.0.1:10248/healthz; curl -s 127.0.0.1:10248/metrics
+  Stop it all:      bash scripts/dev-cluster.sh down
+TXT
+}
+
+down() {
+  if alive agent && alive controlplane; then
+    for p in $(cli pods list -A -o json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const p of JSON.parse(s||"[]"))console.log(p.metadata.namespace+"/"+p.metadata.name)})'); do
+      K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token "$repo/agent/bin/k8shost-agent" pods delete -n "${p%%/*}" "${p#*/}" --grace-period 5 >/dev/null || true
+    done
+    wait_for "pods to be removed" 60 sh -c "[ -z \"\$(K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token '$repo/agent/bin/k8shost-agent' pods list -A | tail -n +2)\" ]" || true
+  fi
+  stop agent; stop novanet; stop controlplane
+  for f in containerd registry-open registry-auth; do
+    [ -f "$PLASMA_RUN_DIR/$f.pid" ] && kill "$(cat "$PLASMA_RUN_DIR/$f.pid")" 2>/dev/null || true
+  done
+  for f in "$PLASMA_RUN_DIR"/ovs/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+  echo "dev cluster stopped (state kept in $DEV_DIR; rm -rf it for a clean start)"
+}
+
+status() {
+  for n in controlplane novanet agent; do printf '%-13s %s\n' "$n" "$(alive $n && echo running || echo stopped)"; done
+  alive controlplane && { cli nodes list; cli pods list -A -o wide; } || true
+}
+
+case "${1:-up}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|status|down" >&2; exit 2 ;;
+esac
