@@ -20,7 +20,7 @@ import { ImageManager } from "./pods/images";
 import { PodSyncer } from "./pods/sync";
 import { CriRuntime } from "./runtime/cri-runtime";
 import { StatusManager } from "./status/manager";
-import { LocalVolumes } from "./volumes/local";
+import { VolumeManager } from "./volumes/manager";
 
 export interface RunningAgent {
   healthzPort: number;
@@ -68,7 +68,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
 
   const network: PodNetwork =
     cfg.network.mode === "novanet" ? new NovanetNetwork(cfg.network.novanet) : new RuntimeManagedNetwork();
-  const volumes = new LocalVolumes(cfg.rootDir);
+  const volumes = VolumeManager.fromConfig(cfg, cp, log);
   const settings = { nodeName: cfg.nodeName, podLogsDir: cfg.podLogsDir, cgroupRoot: cfg.cgroupRoot, clusterDNS: cfg.clusterDNS, memoryCapacityBytes: facts.memoryBytes };
   let gcDone!: () => void;
   const newSandboxGate = new Promise<void>((r) => (gcDone = r));
@@ -111,6 +111,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
       source.stop();
       pods.stop();
       status.stop();
+      volumes.stop();
       await Promise.race([Promise.allSettled(loops), new Promise((r) => setTimeout(r, 3000))]);
       http?.server.close();
       runtime.close();

@@ -15,6 +15,7 @@ import type { NodeDeps } from "./volumes/deps";
 import { Inspector } from "./volumes/inspect";
 import { Publisher } from "./volumes/publishing";
 import { Stager } from "./volumes/staging";
+import { checkTenant } from "./volumes/tenant";
 
 export interface NodeOptions {
   deps: NodeDeps;
@@ -45,6 +46,7 @@ export function nodeService(o: NodeOptions): NodeServer {
       const id = requireId(req.volumeId);
       const staging = requirePath("staging_target_path", req.stagingTargetPath);
       const cap = parseCapability(req.volumeCapability, "volume_capability");
+      await checkTenant(o.deps.backend, id, req.volumeContext);
       await locks.with(id, "NodeStageVolume", () => stager.stage(id, staging, cap));
       return {};
     }),
@@ -61,6 +63,7 @@ export function nodeService(o: NodeOptions): NodeServer {
       // The spec's code for a missing staging path when STAGE_UNSTAGE is advertised.
       if (!req.stagingTargetPath) throw failedPrecondition("staging_target_path is required (STAGE_UNSTAGE_VOLUME)");
       const staging = requirePath("staging_target_path", req.stagingTargetPath);
+      await checkTenant(o.deps.backend, id, req.volumeContext);
       await locks.with(id, "NodePublishVolume", () => publisher.publish(id, staging, target, cap, req.readonly));
       return {};
     }),

@@ -36,6 +36,8 @@ export interface AgentConfig {
       checkSeconds: number;
     };
   };
+  /** hostPathPrefixes: [] refuses every hostPath; pluginsRegistryDir "" = <rootDir>/plugins_registry. */
+  volumes: { hostPathPrefixes: string[]; pluginsRegistryDir: string; csiTimeoutSeconds: number };
 }
 
 export function defaultConfig(): AgentConfig {
@@ -59,6 +61,7 @@ export function defaultConfig(): AgentConfig {
       mode: "runtime",
       novanet: { pluginPath: "/opt/cni/bin/novanet", networkName: "novanet", serverAddress: "", tokenFile: "", mode: "ovs", ovsdb: "", defaultSubnetId: "", timeoutSeconds: 30, checkSeconds: 600 },
     },
+    volumes: { hostPathPrefixes: [], pluginsRegistryDir: "", csiTimeoutSeconds: 120 },
   };
 }
 
@@ -84,6 +87,7 @@ const shape: { [k: string]: Shape } = {
     mode: "string",
     novanet: { pluginPath: "string", networkName: "string", serverAddress: "string", tokenFile: "string", mode: "string", ovsdb: "string", defaultSubnetId: "string", timeoutSeconds: "number", checkSeconds: "number" },
   },
+  volumes: { hostPathPrefixes: "string[]", pluginsRegistryDir: "string", csiTimeoutSeconds: "number" },
 };
 
 function invalid(field: string, msg: string): AgentError {
@@ -138,6 +142,7 @@ function validate(c: AgentConfig): void {
     ["heartbeatSeconds", c.heartbeatSeconds],
     ["podResyncSeconds", c.podResyncSeconds],
     ["maxPods", c.maxPods],
+    ["volumes.csiTimeoutSeconds", c.volumes.csiTimeoutSeconds],
   ];
   for (const [f, v] of positive) if (!(v > 0) || !Number.isFinite(v)) throw invalid(f, `must be > 0, got ${v}`);
   if (!Number.isInteger(c.maxPods)) throw invalid("maxPods", "must be an integer");
@@ -145,6 +150,10 @@ function validate(c: AgentConfig): void {
   if (!LEVELS.includes(c.logLevel)) throw invalid("logLevel", `must be one of ${LEVELS.join(", ")}`);
   validateNetwork(c.network);
   for (const p of ["rootDir", "podLogsDir", "cgroupRoot"] as const) if (!c[p].startsWith("/")) throw invalid(p, "must be an absolute path");
+  for (const [i, p] of c.volumes.hostPathPrefixes.entries()) {
+    if (!p.startsWith("/") || p.split("/").includes("..")) throw invalid(`volumes.hostPathPrefixes[${i}]`, `'${p}' must be an absolute path without '..'`);
+  }
+  if (c.volumes.pluginsRegistryDir && !c.volumes.pluginsRegistryDir.startsWith("/")) throw invalid("volumes.pluginsRegistryDir", "must be an absolute path (or empty for <rootDir>/plugins_registry)");
 }
 
 function validateNetwork(n: AgentConfig["network"]): void {

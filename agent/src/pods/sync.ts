@@ -6,8 +6,8 @@ import type { Container, Pod } from "@plasmacloud/proto/k8shost";
 import { errorMessage } from "../errors";
 import type { PodNetwork } from "../network/types";
 import type { Logger } from "../observe/logger";
-import type { ContainerInfo, PodIdentity, PodRuntime, PodRuntimeState, SandboxInfo, SandboxRequest } from "../runtime/types";
-import type { PodVolumes } from "../volumes/types";
+import type { ContainerInfo, ContainerRequest, PodIdentity, PodRuntime, PodRuntimeState, SandboxInfo, SandboxRequest } from "../runtime/types";
+import { VolumeError, type PodVolumes } from "../volumes/types";
 import { KeyedBackoff } from "./backoff";
 import { ImageError, type ImageManager } from "./images";
 import { containerRequest, graceSeconds, identity, podLogDir, sandboxRequest, type NodeSettings } from "./spec";
@@ -69,13 +69,23 @@ export class PodSyncer {
       return { state };
     }
 
+    // Volumes first, as the kubelet does: a pod whose secret or volume is not
+    // ready holds no sandbox (and no IP) while it waits.
+    let paths: Map<string, string>;
+    try {
+      paths = await this.d.volumes.setUp(pod);
+    } catch (err) {
+      if (!(err instanceof VolumeError)) throw err;
+      w.notes.podProblem = { reason: err.reason, message: err.message };
+      return { state, requeueAfterMs: err.retryInMs };
+    }
+
     const sandbox = await this.ensureSandbox(w, pod, state);
     if (!sandbox) return { state: await this.d.runtime.podState(w.uid), requeueAfterMs: this.sandboxBackoff.remaining(w.uid) || 1000 };
     // A sandbox made just now holds no containers yet; older ones were removed with their sandboxes.
     const fresh: PodRuntimeState = sandbox.fresh ? { sandboxes: [sandbox.info], containers: [] } : state;
 
     let requeue: number | undefined;
-    const paths = await this.d.volumes.setUp(pod);
     for (const c of pod.spec!.containers) {
       const wait = await this.syncContainer(w, pod, c, sandbox.info, fresh, paths);
       if (wait !== undefined) requeue = Math.min(requeue ?? wait, wait);
@@ -226,7 +236,14 @@ export class PodSyncer {
     }
     const logDir = podLogDir(this.d.settings, p);
     await mkdir(`${logDir}/${c.name}`, { recursive: true, mode: 0o755 });
-    const mounts = await this.d.volumes.mounts(pod, c, paths);
+    let mounts: ContainerRequest["mounts"];
+    try {
+      mounts = await this.d.volumes.mounts(pod, c, paths);
+    } catch (err) {
+      if (!(err instanceof VolumeError)) throw err;
+      w.notes.waiting.set(c.name, { reason: err.reason, message: err.message }); // e.g. a subPath escaping its volume
+      return err.retryInMs;
+    }
     const sreq = this.sandboxReq(pod, sandbox.attempt);
     let id: string;
     try {

@@ -14,6 +14,7 @@ import { startControlPlaneStandIn, type ControlPlaneStandIn } from "../../../sta
 import type { Store } from "../../../stand-ins/src/controlplane/store";
 import { sandboxesOfNode } from "./cri";
 import { startNovanetStandIn, type NovanetStandIn } from "../../../stand-ins/src/novanet/server";
+import { startStorage, sweep, type Storage } from "./storage";
 
 export { CONTAINERD_SOCK } from "./cri";
 import { CONTAINERD_SOCK } from "./cri";
@@ -108,6 +109,10 @@ export interface Cluster {
   agent: AgentProcess;
   /** The NovaNET stand-in the agent's novanet plugin talks to. */
   novanet: NovanetStandIn;
+  /** The agent's rootDir. */
+  rootDir: string;
+  /** Set with the `storage` option: LightningStor stand-in + lightningstor-csi driver. */
+  storage?: Storage;
   /** Restart the control plane on the same port with the same store. */
   restartControlPlane(downMs: number): Promise<void>;
   stopControlPlane(): Promise<void>;
@@ -129,6 +134,8 @@ export interface ClusterOptions {
   bundled?: boolean;
   /** network.novanet.checkSeconds of the agent (default: the agent's). */
   networkCheckSeconds?: number;
+  /** Start LightningStor and the lightningstor-csi driver (tenant org-a/proj-a) for this node. */
+  storage?: boolean;
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -167,6 +174,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     ].join("\n"),
   );
   const user = new ControlPlane(address, join(dir, "user.token"), "", 5000);
+  const rootDir = join(dir, "root");
+  let storage: Storage | undefined;
+  if (opts.storage) {
+    try {
+      storage = await startStorage({ dir, rootDir, nodeName, tokens, orgId: "org-a", projectId: "proj-a" });
+    } catch (err) {
+      user.close();
+      await cp.stop();
+      await novanet.stop();
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const agent = new AgentProcess(configFile, opts.bundled);
   agent.start();
 
@@ -182,6 +202,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     user,
     agent,
     novanet,
+    rootDir,
+    storage,
     async stopControlPlane() {
       await cp.stop();
     },
@@ -228,6 +250,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       user.close();
       await cp.stop();
       await novanet.stop();
+      if (storage) {
+        await storage.stop();
+        // Whatever a failed test left mounted or attached; never rm through a mount.
+        const cleaned = sweep(dir);
+        if (cleaned.length) writeFileSync(join(LOG_DIR, `${nodeName}.sweep`), cleaned.join("\n"));
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,137 @@
+// The node's PodVolumes: dispatches each volume to its source's handler under
+// the kubelet's layout, maps volumeMounts to CRI mounts (subPath, readOnly),
+// and tears a pod's volumes down from what is on disk and in the mount table.
+import type { Container, Pod, Volume } from "@plasmacloud/proto/k8shost";
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { AgentConfig } from "../config/schema";
+import type { ControlPlane } from "../controlplane/client";
+import { AgentError, errorMessage } from "../errors";
+import type { Logger } from "../observe/logger";
+import type { ContainerRequest } from "../runtime/types";
+import { CsiVolumes } from "./csi/mounter";
+import { PluginRegistry } from "./csi/registry";
+import { emptyDirUnsupported, setUpEmptyDir } from "./emptydir";
+import { unmount } from "./exec";
+import { HostPathPolicy } from "./hostpath";
+import { Layout, PLUGIN_CONFIG_MAP, PLUGIN_CSI, PLUGIN_EMPTY_DIR, PLUGIN_SECRET } from "./layout";
+import { mountsUnder, readMounts } from "./mountinfo";
+import { controlPlaneObjects, type ObjectReader } from "./objects";
+import { projectedUnsupported, ProjectedVolumes, type ProjectedSource } from "./projected";
+import { resolveSubPath } from "./subpath";
+import type { PodVolumes } from "./types";
+
+export interface VolumeManagerOptions {
+  rootDir: string;
+  hostPathPrefixes: string[];
+  pluginsRegistryDir: string;
+  csiTimeoutMs: number;
+  objects: ObjectReader;
+  log: Logger;
+}
+
+function projected(v: Volume): ProjectedSource | undefined {
+  if (v.configMap) return { kind: "configMap", src: v.configMap };
+  if (v.secret) return { kind: "secret", src: v.secret };
+  return undefined;
+}
+
+export class VolumeManager implements PodVolumes {
+  private readonly layout: Layout;
+  private readonly hostPaths: HostPathPolicy;
+  private readonly registry: PluginRegistry;
+  private readonly csi: CsiVolumes;
+  private readonly projected: ProjectedVolumes;
+  private readonly log: Logger;
+
+  /** Builds the manager from the agent's config and starts watching for CSI drivers. */
+  static fromConfig(cfg: AgentConfig, cp: ControlPlane, log: Logger): VolumeManager {
+    const m = new VolumeManager({
+      rootDir: cfg.rootDir,
+      hostPathPrefixes: cfg.volumes.hostPathPrefixes,
+      pluginsRegistryDir: cfg.volumes.pluginsRegistryDir || join(cfg.rootDir, "plugins_registry"),
+      csiTimeoutMs: cfg.volumes.csiTimeoutSeconds * 1000,
+      objects: controlPlaneObjects(cp),
+      log,
+    });
+    m.start().catch((err: unknown) => log.error({ err: errorMessage(err) }, "CSI plugin registry failed to start"));
+    return m;
+  }
+
+  constructor(o: VolumeManagerOptions) {
+    this.log = o.log;
+    this.layout = new Layout(o.rootDir);
+    this.hostPaths = new HostPathPolicy(o.hostPathPrefixes);
+    this.registry = new PluginRegistry(o.pluginsRegistryDir, o.csiTimeoutMs, o.log);
+    this.csi = new CsiVolumes(this.layout, this.registry, o.log);
+    this.projected = new ProjectedVolumes(o.objects, o.log);
+  }
+
+  start(): Promise<void> {
+    return this.registry.start();
+  }
+
+  stop(): void {
+    this.registry.stop();
+  }
+
+  unsupported(v: Volume): string | undefined {
+    const set = [v.emptyDir, v.hostPath, v.configMap, v.secret, v.csi].filter((x) => x !== undefined).length;
+    if (set === 0) return "no volume source is set";
+    if (set > 1) return "more than one volume source is set";
+    if (v.emptyDir) return emptyDirUnsupported(v.emptyDir);
+    if (v.hostPath) return this.hostPaths.unsupported(v.hostPath);
+    if (v.csi) return this.csi.unsupported(v);
+    return projectedUnsupported(projected(v)!);
+  }
+
+  async setUp(pod: Pod): Promise<Map<string, string>> {
+    const uid = pod.metadata!.uid;
+    const out = new Map<string, string>();
+    for (const v of pod.spec?.volumes ?? []) {
+      const p = projected(v);
+      if (v.emptyDir) {
+        const dir = this.layout.volumeDir(uid, PLUGIN_EMPTY_DIR, v.name);
+        await setUpEmptyDir(dir, v.emptyDir);
+        out.set(v.name, dir);
+      } else if (v.hostPath) {
+        out.set(v.name, await this.hostPaths.setUp(v.name, v.hostPath));
+      } else if (p) {
+        const dir = this.layout.volumeDir(uid, p.kind === "configMap" ? PLUGIN_CONFIG_MAP : PLUGIN_SECRET, v.name);
+        await this.projected.setUp(pod, v.name, dir, p);
+        out.set(v.name, dir);
+      } else if (v.csi) {
+        out.set(v.name, await this.csi.setUp(pod, v));
+      }
+    }
+    return out;
+  }
+
+  async mounts(pod: Pod, c: Container, paths: Map<string, string>): Promise<ContainerRequest["mounts"]> {
+    const out: ContainerRequest["mounts"] = [];
+    for (const vm of c.volumeMounts) {
+      const base = paths.get(vm.name);
+      const v = pod.spec?.volumes.find((x) => x.name === vm.name);
+      if (!base || !v) continue;
+      // configMap and secret contents belong to the control plane: never writable by the pod.
+      const forcedRO = v.configMap !== undefined || v.secret !== undefined || v.csi?.readOnly === true;
+      const hostPath = vm.subPath ? await resolveSubPath(base, vm.subPath, vm.name) : base;
+      out.push({ containerPath: vm.mountPath, hostPath, readOnly: vm.readOnly || forcedRO });
+    }
+    return out;
+  }
+
+  async tearDown(uid: string): Promise<void> {
+    await this.csi.tearDown(uid);
+    const podDir = this.layout.podDir(uid);
+    for (const m of mountsUnder(await readMounts(), podDir)) {
+      if (m.mountPoint.includes(`/${PLUGIN_CSI}/`)) continue; // only the driver may take these away
+      await unmount(m.mountPoint);
+      this.log.info({ podUid: uid, mountPoint: m.mountPoint, fsType: m.fsType }, "volume unmounted");
+    }
+    // Never delete through a mount: that would delete the volume's data.
+    const left = mountsUnder(await readMounts(), podDir);
+    if (left.length) throw new AgentError("Conflict", `pod directory still has mounts: ${left.map((m) => m.mountPoint).join(", ")}`, { podUid: uid });
+    await rm(podDir, { recursive: true, force: true });
+  }
+}
