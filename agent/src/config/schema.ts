@@ -3,6 +3,7 @@
 // a typo never silently falls back to a default.
 import { hostname } from "node:os";
 import { AgentError } from "../errors";
+import type { NovanetSettings } from "../network/novanet";
 
 export interface AgentConfig {
   nodeName: string;
@@ -24,17 +25,7 @@ export interface AgentConfig {
    *  subnet on each sandbox for the runtime's novanet conflist, CHECKs and GCs attachments. */
   network: {
     mode: "runtime" | "novanet";
-    novanet: {
-      pluginPath: string;
-      networkName: string;
-      serverAddress: string;
-      tokenFile: string;
-      mode: "ovs" | "bridge";
-      ovsdb: string;
-      defaultSubnetId: string;
-      timeoutSeconds: number;
-      checkSeconds: number;
-    };
+    novanet: NovanetSettings & { checkSeconds: number };
   };
   /** hostPathPrefixes: [] refuses every hostPath; pluginsRegistryDir "" = <rootDir>/plugins_registry. */
   volumes: { hostPathPrefixes: string[]; pluginsRegistryDir: string; csiTimeoutSeconds: number };

@@ -2,8 +2,8 @@
 // the real lightningstor-csi driver as a child process, its sockets under the
 // agent's rootDir exactly where a production node has them. Also the host
 // checks (mountinfo, losetup) and the sweep that cleans up after a failure.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { CreateVolumeRequest, VolumeServiceClient, type Volume } from "@plasmacloud/proto/lightningstor";
@@ -71,58 +71,5 @@ export async function startStorage(o: { dir: string; rootDir: string; nodeName: 
   };
 }
 
-export interface HostMount {
-  mountPoint: string;
-  source: string;
-  fsType: string;
-  options: string[];
-}
-
-const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-
-/** Mounts at or under dir, read from /proc/self/mountinfo independently of the agent. */
-export function mountsUnder(dir: string): HostMount[] {
-  const out: HostMount[] = [];
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const f = line.split(" ");
-    const sep = f.indexOf("-");
-    if (sep < 0) continue;
-    const mp = unescape(f[4] ?? "");
-    if (mp === dir || mp.startsWith(dir + "/")) out.push({ mountPoint: mp, source: f[sep + 2] ?? "", fsType: f[sep + 1] ?? "", options: (f[5] ?? "").split(",") });
-  }
-  return out;
-}
-
-/** Loop devices whose backing file is under dir, from losetup. */
-export function loopsUnder(dir: string): { name: string; backFile: string }[] {
-  const raw = execFileSync("losetup", ["--list", "--json", "--output", "NAME,BACK-FILE"], { encoding: "utf8" });
-  if (!raw.trim()) return [];
-  const parsed = JSON.parse(raw) as { loopdevices?: { name: string; "back-file": string | null }[] };
-  return (parsed.loopdevices ?? []).map((l) => ({ name: l.name, backFile: (l["back-file"] ?? "").replace(/ \(deleted\)$/, "") })).filter((l) => l.backFile.startsWith(dir + "/"));
-}
-
-/** Unmounts (deepest first) and detaches whatever is left under dir; returns what it had to clean. */
-export function sweep(dir: string): string[] {
-  const cleaned: string[] = [];
-  for (let i = 0; i < 10; i++) {
-    const ms = mountsUnder(dir).sort((a, b) => b.mountPoint.length - a.mountPoint.length);
-    if (!ms.length) break;
-    for (const m of ms) {
-      try {
-        execFileSync("umount", ["-l", m.mountPoint]);
-        cleaned.push(`umount ${m.mountPoint}`);
-      } catch {
-        // already gone
-      }
-    }
-  }
-  for (const l of loopsUnder(dir)) {
-    try {
-      execFileSync("losetup", ["-d", l.name]);
-      cleaned.push(`losetup -d ${l.name}`);
-    } catch {
-      // already gone
-    }
-  }
-  return cleaned;
-}
+// Mount-table and loop-device checks are the CSI driver tests' own helpers.
+export { loopsUnder, mountsUnder, sweep, type HostMount } from "../../../csi-driver/test/helpers/host";
