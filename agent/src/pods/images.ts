@@ -39,13 +39,17 @@ function authsFor(json: Uint8Array, host: string): RegistryAuth[] {
       const i = dec.indexOf(":");
       if (i > 0) [username, password] = [dec.slice(0, i), dec.slice(i + 1)];
     }
-    if (username) out.push({ username, password, serverAddress: h });
+    // containerd url.Parse()s server_address and compares only its host: a
+    // bare "host:port" fails to parse and a bare hostname has no host.
+    if (username) out.push({ username, password, serverAddress: `https://${h}` });
   }
   return out;
 }
 
 export class ImageManager {
   private readonly backoff = new KeyedBackoff(10_000, 300_000);
+  /** The last pull failure per pod/image: the back-off status keeps saying why. */
+  private readonly lastError = new Map<string, string>();
 
   constructor(private readonly runtime: PodRuntime, private readonly readSecret: SecretReader) {}
 
@@ -59,13 +63,17 @@ export class ImageManager {
     }
     const key = `${pod.metadata?.uid}/${c.image}`;
     const wait = this.backoff.remaining(key);
-    if (wait > 0) throw new ImageError("ImagePullBackOff", `Back-off pulling image "${c.image}"`, wait);
+    if (wait > 0) {
+      const why = this.lastError.get(key);
+      throw new ImageError("ImagePullBackOff", `Back-off pulling image "${c.image}"${why ? `: ${why}` : ""}`, wait);
+    }
     const auths = await this.credentials(pod, c.image);
     let last: unknown;
     for (const auth of auths.length ? auths : [undefined]) {
       try {
         const ref = await this.runtime.pullImage(c.image, auth);
         this.backoff.reset(key);
+        this.lastError.delete(key);
         return ref;
       } catch (err) {
         last = err;
@@ -74,6 +82,7 @@ export class ImageManager {
     const delay = this.backoff.next(key);
     const code = errorCode(last);
     const hint = code === "NotFound" ? "not found" : errorMessage(last);
+    this.lastError.set(key, hint);
     throw new ImageError("ErrImagePull", `failed to pull image "${c.image}": ${hint}`, delay);
   }
 
@@ -89,5 +98,6 @@ export class ImageManager {
 
   forget(uid: string): void {
     this.backoff.forgetPrefix(`${uid}/`);
+    for (const k of this.lastError.keys()) if (k.startsWith(`${uid}/`)) this.lastError.delete(k);
   }
 }
