@@ -76,7 +76,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   const status = new StatusManager(cp, log);
   const pods = new PodController(syncer, runtime, status, metrics, log, {
     relistMs: cfg.runtime.relistSeconds * 1000,
-    resyncMs: 30_000,
+    resyncMs: 60_000, // the kubelet's syncFrequency
     runtimeName,
     hostIP: internalIP(),
     // Once the agent knows every sandbox it keeps, attachments of any other go.

@@ -20,7 +20,7 @@ import {
   StopPodSandboxRequest,
 } from "@plasmacloud/proto/cri";
 import { WatchPodsRequest, WatchEvent_Type, type WatchEvent } from "@plasmacloud/proto/k8shost";
-import { BUSYBOX, CONTAINERD_SOCK, startCluster, waitFor, type Cluster } from "../../agent/test/helpers/cluster";
+import { BUSYBOX, CONTAINERD_SOCK, TEST_SUBNET, startCluster, waitFor, type Cluster } from "../../agent/test/helpers/cluster";
 import { purgeNode } from "../../agent/test/helpers/cri";
 
 const N = 30;
@@ -37,7 +37,7 @@ function unary<C, Req, Res>(client: C, fn: (this: C, r: Req, md: Metadata, o: ob
   return new Promise((resolve, reject) => fn.call(client, req, new Metadata(), {}, (e, r) => (e ? reject(e) : resolve(r))));
 }
 
-/** The floor: what a minimal script pays for the same runtime work. */
+/** The floor: what a minimal script pays for the same runtime work (same network, same tenant). */
 async function floor(): Promise<number[]> {
   const rt = new RuntimeServiceClient(`unix://${CONTAINERD_SOCK}`, credentials.createInsecure());
   const im = new ImageServiceClient(`unix://${CONTAINERD_SOCK}`, credentials.createInsecure());
@@ -48,6 +48,7 @@ async function floor(): Promise<number[]> {
       metadata: { name: `f${i}`, uid: `${run}-${i}`, namespace: "bench" },
       hostname: `f${i}`,
       labels: { "bench.plasmacloud.io/run": run },
+      annotations: { "plasmacloud.io/org-id": "org-a", "plasmacloud.io/project-id": "proj-a", "plasmacloud.io/subnet-id": TEST_SUBNET },
       linux: { cgroupParent: `/k8shost-bench/pod${run}-${i}` },
     });
     const sb = await unary(rt, rt.runPodSandbox, RunPodSandboxRequest.fromPartial({ config }));
@@ -109,9 +110,10 @@ async function deleteAll(c: Cluster, names: string[]): Promise<void> {
 
 export async function run(): Promise<void> {
   execFileSync("npm", ["run", "build", "-w", "agent"], { stdio: "ignore" });
-  const floorTimes = await floor();
+  // The cluster first: it serves the node's NovaNET endpoint the floor's sandboxes need too.
   const c = await startCluster({ extraConfig: "maxPods: 110", bundled: true });
   try {
+    const floorTimes = await floor();
     await waitFor("node Ready", () => c.store.nodes.get(c.nodeName)?.status?.conditions.some((x) => x.type === "Ready" && x.status === "True"));
     // Warm-up: one pod, so image and code caches are equal for both sides.
     await startPods(c, "warm", 1);

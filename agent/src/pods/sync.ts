@@ -47,25 +47,52 @@ export class PodSyncer {
   readonly crashBackoff = new KeyedBackoff(CRASH_INITIAL_MS, CRASH_MAX_MS);
   readonly sandboxBackoff = new KeyedBackoff(1_000, 60_000);
 
-  constructor(private readonly d: SyncDeps) {}
+  /** The runtime, counting calls that change it: a sync that changed nothing need not read it again. */
+  private readonly rt: PodRuntime;
+  private mutations = 0;
+
+  constructor(private readonly d: SyncDeps) {
+    const r = d.runtime;
+    const changed = (): void => {
+      this.mutations++;
+    };
+    this.rt = {
+      version: () => r.version(),
+      ready: () => r.ready(),
+      relist: () => r.relist(),
+      podState: (uid) => r.podState(uid),
+      sandbox: (id) => r.sandbox(id),
+      imagePresent: (image) => r.imagePresent(image),
+      pullImage: (image, auth) => r.pullImage(image, auth),
+      runSandbox: (req) => (changed(), r.runSandbox(req)),
+      stopSandbox: (id) => (changed(), r.stopSandbox(id)),
+      removeSandbox: (id) => (changed(), r.removeSandbox(id)),
+      createContainer: (sid, sreq, creq) => (changed(), r.createContainer(sid, sreq, creq)),
+      startContainer: (id) => (changed(), r.startContainer(id)),
+      stopContainer: (id, t) => (changed(), r.stopContainer(id, t)),
+      removeContainer: (id) => (changed(), r.removeContainer(id)),
+      close: () => r.close(),
+    };
+  }
 
   async sync(w: PodWork): Promise<SyncResult> {
     const pod = w.pod;
     if (!pod || pod.metadata?.deletionTimestamp) return this.terminate(w);
 
-    const state = await this.d.runtime.podState(w.uid);
+    const state = await this.rt.podState(w.uid);
+    const mutationsBefore = this.mutations;
     const problem = validatePod(pod, (v) => this.d.volumes.unsupported(v));
     if (problem) {
       w.notes.podFailure = { reason: "InvalidPodSpec", message: problem };
       await this.killAll(state, 0);
       w.network = undefined;
-      return { state: await this.d.runtime.podState(w.uid) };
+      return { state: await this.rt.podState(w.uid) };
     }
     w.notes.podFailure = undefined;
     w.notes.startTime ??= new Date(w.firstSeen);
     if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") {
       // A finished pod keeps its exited containers for status but holds no sandbox.
-      for (const s of state.sandboxes.filter((s) => s.ready)) await this.d.runtime.stopSandbox(s.id);
+      for (const s of state.sandboxes.filter((s) => s.ready)) await this.rt.stopSandbox(s.id);
       return { state };
     }
 
@@ -81,7 +108,7 @@ export class PodSyncer {
     }
 
     const sandbox = await this.ensureSandbox(w, pod, state);
-    if (!sandbox) return { state: await this.d.runtime.podState(w.uid), requeueAfterMs: this.sandboxBackoff.remaining(w.uid) || 1000 };
+    if (!sandbox) return { state: await this.rt.podState(w.uid), requeueAfterMs: this.sandboxBackoff.remaining(w.uid) || 1000 };
     // A sandbox made just now holds no containers yet; older ones were removed with their sandboxes.
     const fresh: PodRuntimeState = sandbox.fresh ? { sandboxes: [sandbox.info], containers: [] } : state;
 
@@ -90,7 +117,13 @@ export class PodSyncer {
       const wait = await this.syncContainer(w, pod, c, sandbox.info, fresh, paths);
       if (wait !== undefined) requeue = Math.min(requeue ?? wait, wait);
     }
-    return { state: await this.d.runtime.podState(w.uid), requeueAfterMs: requeue };
+    // CHECK runs on its own timer: a broken attachment changes nothing in CRI.
+    if (this.d.network.check && w.network) {
+      const due = Math.max(0, w.network.checkedAt + this.d.networkCheckMs - Date.now());
+      requeue = Math.min(requeue ?? due, due);
+    }
+    const unchanged = this.mutations === mutationsBefore && !sandbox.fresh;
+    return { state: unchanged ? state : await this.rt.podState(w.uid), requeueAfterMs: requeue };
   }
 
   /** Exactly one ready sandbox with its network, or undefined (retry later). */
@@ -136,14 +169,14 @@ export class PodSyncer {
     await mkdir(req.logDirectory, { recursive: true, mode: 0o755 });
     let id: string;
     try {
-      id = await this.d.runtime.runSandbox(req);
+      id = await this.rt.runSandbox(req);
     } catch (err) {
       w.notes.podProblem = { reason: "FailedCreatePodSandBox", message: errorMessage(err) };
       this.sandboxBackoff.next(w.uid);
       this.d.log.warn({ pod: `${p.namespace}/${p.name}`, err: errorMessage(err) }, "RunPodSandbox failed");
       return undefined;
     }
-    const created = await this.d.runtime.sandbox(id);
+    const created = await this.rt.sandbox(id);
     if (!created) {
       this.sandboxBackoff.next(w.uid);
       return undefined;
@@ -197,12 +230,12 @@ export class PodSyncer {
     }
     if (latest?.state === "created") {
       try {
-        await this.d.runtime.startContainer(latest.id);
+        await this.rt.startContainer(latest.id);
         w.notes.waiting.delete(c.name);
       } catch (err) {
         w.notes.waiting.set(c.name, { reason: "RunContainerError", message: errorMessage(err) });
         this.crashBackoff.next(key);
-        await this.d.runtime.removeContainer(latest.id);
+        await this.rt.removeContainer(latest.id);
         return this.crashBackoff.remaining(key);
       }
       return undefined;
@@ -247,37 +280,37 @@ export class PodSyncer {
     const sreq = this.sandboxReq(pod, sandbox.attempt);
     let id: string;
     try {
-      id = await this.d.runtime.createContainer(sandbox.id, sreq, containerRequest(pod, c, attempt, image, mounts, this.d.settings));
+      id = await this.rt.createContainer(sandbox.id, sreq, containerRequest(pod, c, attempt, image, mounts, this.d.settings));
     } catch (err) {
       w.notes.waiting.set(c.name, { reason: "CreateContainerError", message: errorMessage(err) });
       return 5000;
     }
     try {
-      await this.d.runtime.startContainer(id);
+      await this.rt.startContainer(id);
       w.notes.waiting.delete(c.name);
     } catch (err) {
       // The runtime keeps the failed container as exited: the crash-loop rules take it from here.
       w.notes.waiting.set(c.name, { reason: "RunContainerError", message: errorMessage(err) });
     }
     // Keep the newest exited instance for lastState; older ones go.
-    for (const old of mine.slice(1)) await this.d.runtime.removeContainer(old.id);
+    for (const old of mine.slice(1)) await this.rt.removeContainer(old.id);
     return undefined;
   }
 
   /** Deleted or marked for deletion: stop everything within the grace period, then finalize. */
   private async terminate(w: PodWork): Promise<SyncResult> {
     const pod = w.pod ?? w.lastPod;
-    const state = await this.d.runtime.podState(w.uid);
+    const state = await this.rt.podState(w.uid);
     const grace = pod ? Math.max(MIN_GRACE_SECONDS, graceSeconds(pod)) : MIN_GRACE_SECONDS;
     await this.killAll(state, grace);
     w.network = undefined;
-    for (const s of state.sandboxes) await this.d.runtime.removeSandbox(s.id);
+    for (const s of state.sandboxes) await this.rt.removeSandbox(s.id);
     await this.d.volumes.tearDown(w.uid);
     if (pod) await rm(podLogDir(this.d.settings, identity(pod)), { recursive: true, force: true });
     this.crashBackoff.forgetPrefix(`${w.uid}/`);
     this.sandboxBackoff.reset(w.uid);
     this.d.images.forget(w.uid);
-    const after = await this.d.runtime.podState(w.uid);
+    const after = await this.rt.podState(w.uid);
     if (w.pod && !w.finalized) {
       await this.d.finalize(w.pod);
       w.finalized = true;
@@ -286,19 +319,19 @@ export class PodSyncer {
   }
 
   private async killAll(state: PodRuntimeState, graceSeconds: number): Promise<void> {
-    await Promise.all(state.containers.filter((c) => c.state === "running" || c.state === "unknown").map((c) => this.d.runtime.stopContainer(c.id, graceSeconds)));
+    await Promise.all(state.containers.filter((c) => c.state === "running" || c.state === "unknown").map((c) => this.rt.stopContainer(c.id, graceSeconds)));
     for (const s of state.sandboxes) {
       // Labels carry the tenant, so an orphan's network is released too.
       await this.d.network.tearDown(s.pod, s.id, s.netnsPath);
-      await this.d.runtime.stopSandbox(s.id);
+      await this.rt.stopSandbox(s.id);
     }
   }
 
   private async killSandbox(p: PodIdentity, s: SandboxInfo, state: PodRuntimeState, graceSeconds: number): Promise<void> {
     const inside: ContainerInfo[] = state.containers.filter((c) => c.sandboxId === s.id && c.state === "running");
-    await Promise.all(inside.map((c) => this.d.runtime.stopContainer(c.id, graceSeconds)));
+    await Promise.all(inside.map((c) => this.rt.stopContainer(c.id, graceSeconds)));
     await this.d.network.tearDown(p, s.id, s.netnsPath);
-    await this.d.runtime.stopSandbox(s.id);
-    await this.d.runtime.removeSandbox(s.id);
+    await this.rt.stopSandbox(s.id);
+    await this.rt.removeSandbox(s.id);
   }
 }

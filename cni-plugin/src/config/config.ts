@@ -160,7 +160,7 @@ export function requireTenant(c: NetConf, fields: readonly ("orgId" | "projectId
     if (!c.tenant[f]) {
       const n = names[f];
       throw new CniError(CniCode.InvalidConfig, `invalid network config: ${n} is required`,
-        `set ${n} in the network config, runtimeConfig.novanet.${n}, args.cni.novanet.${n} or CNI_ARGS NOVANET_${n.toUpperCase()}`);
+        `set ${n} in the network config, runtimeConfig.novanet.${n}, the pod annotation plasmacloud.io/${n.replace("_", "-")}, args.cni.novanet.${n} or CNI_ARGS NOVANET_${n.toUpperCase()}`);
     }
   }
   return { orgId: c.tenant.orgId ?? "", projectId: c.tenant.projectId ?? "", subnetId: c.tenant.subnetId ?? "" };
