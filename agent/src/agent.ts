@@ -80,9 +80,14 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     runtimeName,
     hostIP: internalIP(),
     // Once the agent knows every sandbox it keeps, attachments of any other go.
-    afterAdoption: async (sandboxIds) => {
+    afterAdoption: async () => {
       try {
-        await network.gc?.(sandboxIds);
+        if (network.gc) {
+          // Every sandbox counts as valid, not only ours: other CRI clients' pods share the network.
+          const valid = await runtime.allSandboxIds();
+          await network.gc(valid);
+          log.info({ sandboxes: valid.length }, "network GC done: attachments of vanished sandboxes released");
+        }
       } catch (err) {
         log.warn({ err: errorMessage(err) }, "network GC failed; stale attachments stay until the next start");
       } finally {

@@ -57,14 +57,16 @@ async function floor(): Promise<number[]> {
     await unary(rt, rt.startContainer, StartContainerRequest.fromPartial({ containerId: c.containerId }));
     return performance.now() - t0;
   };
-  const times = await Promise.all(Array.from({ length: N }, (_, i) => one(i)));
-  const list = await unary(rt, rt.listPodSandbox, ListPodSandboxRequest.fromPartial({ filter: { labelSelector: { "bench.plasmacloud.io/run": run } } }));
-  for (const s of list.items) {
-    await unary(rt, rt.stopPodSandbox, StopPodSandboxRequest.fromPartial({ podSandboxId: s.id }));
-    await unary(rt, rt.removePodSandbox, RemovePodSandboxRequest.fromPartial({ podSandboxId: s.id }));
+  try {
+    return await Promise.all(Array.from({ length: N }, (_, i) => one(i)));
+  } finally {
+    const list = await unary(rt, rt.listPodSandbox, ListPodSandboxRequest.fromPartial({ filter: { labelSelector: { "bench.plasmacloud.io/run": run } } }));
+    for (const s of list.items) {
+      await unary(rt, rt.stopPodSandbox, StopPodSandboxRequest.fromPartial({ podSandboxId: s.id }));
+      await unary(rt, rt.removePodSandbox, RemovePodSandboxRequest.fromPartial({ podSandboxId: s.id }));
+    }
+    rt.close();
   }
-  rt.close();
-  return times;
 }
 
 /** CreatePod for `count` pods at once; resolves with each pod's time to all-running. */
@@ -113,6 +115,8 @@ export async function run(): Promise<void> {
   // The cluster first: it serves the node's NovaNET endpoint the floor's sandboxes need too.
   const c = await startCluster({ extraConfig: "maxPods: 110", bundled: true });
   try {
+    // The agent's start-up network GC must not race the floor's fresh attachments.
+    await waitFor("the agent's start-up network GC", () => c.agent.output.includes("network GC done"), 60_000);
     const floorTimes = await floor();
     await waitFor("node Ready", () => c.store.nodes.get(c.nodeName)?.status?.conditions.some((x) => x.type === "Ready" && x.status === "True"));
     // Warm-up: one pod, so image and code caches are equal for both sides.

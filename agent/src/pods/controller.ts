@@ -22,7 +22,7 @@ export interface ControllerOptions {
   runtimeName: string;
   hostIP: string;
   /** Called once, after the first relist that follows a complete pod list. */
-  afterAdoption?: (sandboxIds: string[]) => Promise<void>;
+  afterAdoption?: () => Promise<void>;
 }
 
 const stateKey = (s: PodRuntimeState): string =>
@@ -199,8 +199,7 @@ export class PodController implements PodSink {
     }
     if (this.listed && !this.adopted) {
       this.adopted = true;
-      const ids = [...all.values()].flatMap((s) => s.sandboxes.map((x) => x.id));
-      void this.opts.afterAdoption?.(ids);
+      void this.opts.afterAdoption?.();
     }
     const counts: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0, Unknown: 0 };
     for (const p of this.phases.values()) counts[p] = (counts[p] ?? 0) + 1;

@@ -60,6 +60,7 @@ export class PodSyncer {
       version: () => r.version(),
       ready: () => r.ready(),
       relist: () => r.relist(),
+      allSandboxIds: () => r.allSandboxIds(),
       podState: (uid) => r.podState(uid),
       sandbox: (id) => r.sandbox(id),
       imagePresent: (image) => r.imagePresent(image),

@@ -69,6 +69,12 @@ export class CriRuntime implements PodRuntime {
     return out;
   }
 
+  async allSandboxIds(): Promise<string[]> {
+    const rt = this.cri.runtime;
+    const res = await this.cri.call("ListPodSandbox", rt.listPodSandbox.bind(rt), ListPodSandboxRequest.fromPartial({}));
+    return res.items.map((s) => s.id);
+  }
+
   async podState(uid: string): Promise<PodRuntimeState> {
     const sel = { ...nodeSelector(this.nodeName), [L.podUid]: uid };
     const [sandboxes, containers] = await Promise.all([this.listSandboxes(sel), this.listContainers(sel)]);

@@ -101,6 +101,8 @@ export interface PodRuntime {
   ready(): Promise<{ ready: boolean; reason: string; message: string }>;
   /** Every sandbox and container this agent manages on this node, by pod uid. */
   relist(): Promise<Map<string, PodRuntimeState>>;
+  /** Ids of every sandbox the runtime holds, whoever made it. */
+  allSandboxIds(): Promise<string[]>;
   /** Fresh state of one pod. */
   podState(uid: string): Promise<PodRuntimeState>;
   /** One sandbox by id (after RunPodSandbox: cheaper than a relist); undefined if gone. */

@@ -5,7 +5,6 @@
 import type { NetConf } from "../config/config.js";
 import { readCache, removeCache } from "../cache/cache.js";
 import type { CniEnv } from "../env.js";
-import { CniCode, CniError } from "../errors.js";
 import { log, trace } from "../log.js";
 import type { NovanetApi, Tenant } from "../novanet/api.js";
 import { detach } from "../plumbing/attach.js";
@@ -31,8 +30,11 @@ export async function del(env: CniEnv, conf: NetConf): Promise<undefined> {
   const local = detach(cached?.novanet?.mode ?? conf.mode, conf.ovsdb, conf.mode === "ovs" ? conf.bridge : "br-int", host);
   const remote = (async () => {
     if (!orgId || !projectId) {
-      throw new CniError(CniCode.InvalidConfig, `invalid network config: ${orgId ? "project_id" : "org_id"} is required`,
-        "DEL must know the tenant to release the NovaNET port");
+      // ADD refuses to run without a tenant and caches the one it used, so an
+      // attachment with neither never reached NovaNET: only local state can
+      // exist. Failing here would pin its sandbox in the runtime for good.
+      log("warn", "DEL without a tenant: no NovaNET port can exist, local cleanup only", { containerId: env.containerId });
+      return 0;
     }
     const api = await openNovanet(conf);
     try {

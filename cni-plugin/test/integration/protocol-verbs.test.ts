@@ -79,6 +79,15 @@ describe("verbs", () => {
     assert.equal(d.stdout, "");
   });
 
+  test("DEL with no tenant anywhere (its ADD failed before NovaNET) succeeds, so the runtime can remove the sandbox", async () => {
+    const conf = fx.conf({ org_id: undefined, project_id: undefined });
+    const add = await verb("ADD", conf, "no-tenant", "/var/run/netns/nope");
+    assert.notEqual(add.code, 0, "ADD without a tenant fails");
+    const d = await verb("DEL", conf, "no-tenant", "/var/run/netns/nope");
+    assert.equal(d.code, 0, describeRun(d));
+    assert.equal(d.stdout, "");
+  });
+
   test("STATUS succeeds when NovaNET answers", async () => {
     const r = await invoke({ command: "STATUS", config: fx.conf({ cniVersion: "1.1.0" }) });
     assert.equal(r.code, 0, describeRun(r));
