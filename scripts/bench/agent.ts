@@ -25,6 +25,7 @@ import { purgeNode } from "../../agent/test/helpers/cri";
 
 const N = 30;
 const IDLE_PODS = 110;
+const IDLE_WINDOW_MS = 60_000;
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -113,7 +114,8 @@ async function deleteAll(c: Cluster, names: string[]): Promise<void> {
 export async function run(): Promise<void> {
   execFileSync("npm", ["run", "build", "-w", "agent"], { stdio: "ignore" });
   // The cluster first: it serves the node's NovaNET endpoint the floor's sandboxes need too.
-  const c = await startCluster({ extraConfig: "maxPods: 110", bundled: true });
+  // The agent's production defaults (heartbeat 10 s), as it ships (the bundle).
+  const c = await startCluster({ extraConfig: "maxPods: 110", bundled: true, heartbeatSeconds: 10 });
   try {
     // The agent's start-up network GC must not race the floor's fresh attachments.
     await waitFor("the agent's start-up network GC", () => c.agent.output.includes("network GC done"), 60_000);
@@ -131,17 +133,27 @@ export async function run(): Promise<void> {
 
     await startPods(c, "idle", IDLE_PODS - N);
     const pid = c.agent.proc!.pid!;
-    await new Promise((r) => setTimeout(r, 5000)); // let status pushes settle
+    await new Promise((r) => setTimeout(r, 20_000)); // the start-up tail (status pushes, their watch events) settles
     const hz = 100; // USER_HZ on Linux
+    const metricsUrl = `http://${/"healthz":"([^"]+)"/.exec(c.agent.output)?.[1]}/metrics`;
+    const calls = async (): Promise<Map<string, number>> => {
+      const text = await (await fetch(metricsUrl)).text();
+      return new Map([...text.matchAll(/^k8shost_agent_cri_call_duration_seconds_count\{method="(\w+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+    };
+    const callsBefore = await calls();
     const a = procStat(pid);
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 30_000));
+    // One full resync period (60 s): a shorter window over- or under-counts the resync burst.
+    await new Promise((r) => setTimeout(r, IDLE_WINDOW_MS));
     const b = procStat(pid);
+    const callsAfter = await calls();
     const secs = (performance.now() - t0) / 1000;
     const cpu = ((b.cpuTicks - a.cpuTicks) / hz / secs) * 100;
-    console.log(`agent with ${IDLE_PODS} pods running, idle 30 s:`);
+    console.log(`agent with ${IDLE_PODS} pods running, idle ${IDLE_WINDOW_MS / 1000} s:`);
     console.log(`  RSS ${(b.rssBytes / 2 ** 20).toFixed(1)} MB  (target <= 100 MB: ${(b.rssBytes / 2 ** 20 / 100).toFixed(2)}x of target)`);
     console.log(`  CPU ${cpu.toFixed(2)} % of one core  (target <= 2 %: ${(cpu / 2).toFixed(2)}x of target)`);
+    const perSec = [...callsAfter].map(([m, n]) => [m, (n - (callsBefore.get(m) ?? 0)) / secs] as const).filter(([, r]) => r > 0);
+    console.log(`  CRI calls/s while idle: ${perSec.map(([m, r]) => `${m} ${r.toFixed(1)}`).join(", ")}`);
     const names = [...Array.from({ length: N }, (_, i) => `lat${i}`), ...Array.from({ length: IDLE_PODS - N }, (_, i) => `idle${i}`)];
     await deleteAll(c, names);
   } finally {

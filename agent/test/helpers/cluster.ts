@@ -132,6 +132,8 @@ export interface ClusterOptions {
   extraConfig?: string;
   /** Run agent/dist/k8shost-agent.mjs (build it first) instead of the sources. */
   bundled?: boolean;
+  /** heartbeatSeconds of the agent (default 2: tests want quick node updates). */
+  heartbeatSeconds?: number;
   /** network.novanet.checkSeconds of the agent (default: the agent's). */
   networkCheckSeconds?: number;
   /** Start LightningStor and the lightningstor-csi driver (tenant org-a/proj-a) for this node. */
@@ -164,7 +166,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       `runtime: { endpoint: "unix://${CONTAINERD_SOCK}" }`,
       `rootDir: ${join(dir, "root")}`,
       `podLogsDir: ${join(dir, "logs")}`,
-      `heartbeatSeconds: 2`,
+      `heartbeatSeconds: ${opts.heartbeatSeconds ?? 2}`,
       `healthz: { port: 0 }`,
       `clusterDNS: { servers: ["10.96.0.10"], domain: "cluster.local" }`,
       `network:`,
