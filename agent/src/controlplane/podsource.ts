@@ -13,8 +13,8 @@ import { ProblemLog } from "./problem";
 export interface PodSink {
   /** A pod bound to this node was seen (new or changed). */
   upsert(pod: Pod): void;
-  /** A pod is gone from the control plane. */
-  remove(uid: string): void;
+  /** A pod is gone from the control plane; `last` is its final object when known. */
+  remove(uid: string, last?: Pod): void;
   /** The sink now holds the complete set as of a fresh list. */
   synced(): void;
 }
@@ -113,7 +113,7 @@ export class PodSource {
         this.log.debug({ type: ev.type, pod: pod?.metadata?.name, rv: ev.resourceVersion }, "watch event");
         if (ev.type === WatchEvent_Type.BOOKMARK || !pod?.metadata) return;
         if (ev.type === WatchEvent_Type.DELETED) {
-          if (this.known.delete(pod.metadata.uid)) this.sink.remove(pod.metadata.uid);
+          if (this.known.delete(pod.metadata.uid)) this.sink.remove(pod.metadata.uid, pod);
         } else if (pod.spec?.nodeName === this.nodeName) {
           this.apply(pod);
         } else if (this.known.delete(pod.metadata.uid)) {

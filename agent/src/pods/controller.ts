@@ -72,10 +72,12 @@ export class PodController implements PodSink {
     this.enqueue(uid);
   }
 
-  remove(uid: string): void {
+  remove(uid: string, last?: Pod): void {
     const w = this.works.get(uid);
     if (!w) return;
     w.pod = undefined;
+    // A force-deleted pod's final object carries grace 0: stop it at the minimum.
+    if (last) w.lastPod = last;
     this.enqueue(uid);
   }
 

@@ -67,3 +67,13 @@ test("a pod runs: all containers started in containerd, IP reported, then delete
   const netnsAfter = netnsList().filter((n) => n.startsWith("cni-"));
   assert.equal(netnsAfter.length, netnsBefore.length - 1, "pod netns removed");
 });
+
+test("a force delete (grace 0) stops a pod that ignores SIGTERM at the minimum grace, not its own 30 s", async () => {
+  const pod = await c.createPod({ metadata: { name: "stubborn" }, spec: { containers: [{ name: "c", image: BUSYBOX, command: ["sh", "-c", "trap '' TERM; while true; do sleep 1; done"] }] } });
+  await waitFor("stubborn Running", async () => (await c.getPod("stubborn"))?.status?.phase === "Running");
+  const t0 = Date.now();
+  await c.deletePod("stubborn", 0);
+  await waitFor("sandbox removed", async () => (await sandboxesOf(pod.metadata!.uid)).length === 0, 60_000);
+  const took = Date.now() - t0;
+  assert.ok(took < 20_000, `took ${took} ms: the pod's 30 s grace was used instead of the force delete's`);
+});

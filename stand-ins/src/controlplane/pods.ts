@@ -115,9 +115,16 @@ export function podService(store: Store, tokens: TokenStore, schedule: () => voi
       if (who.kind === "node" && req.gracePeriodSeconds !== 0n) throw new ApiError(status.PERMISSION_DENIED, "a node only finalizes deletions (grace_period_seconds=0)");
       const grace = req.gracePeriodSeconds ?? cur.spec?.terminationGracePeriodSeconds ?? 30n;
       if (grace < 0n) throw invalid("grace_period_seconds", "must be >= 0");
-      // Unbound pods have nothing to stop; grace 0 is the node's "containers are gone".
-      if (!cur.spec?.nodeName || grace === 0n) return store.putPod(cur, WatchEvent_Type.DELETED);
       const m = cur.metadata!;
+      // Unbound pods have nothing to stop; grace 0 is the node's "containers are gone"
+      // or a force delete. As on a real API server, the final object says so.
+      if (!cur.spec?.nodeName || grace === 0n) {
+        if (grace === 0n) {
+          m.deletionGracePeriodSeconds = 0n;
+          m.deletionTimestamp ??= new Date();
+        }
+        return store.putPod(cur, WatchEvent_Type.DELETED);
+      }
       if (m.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds <= grace) return cur; // only shortening changes it
       m.deletionGracePeriodSeconds = grace;
       m.deletionTimestamp = new Date(Date.now() + Number(grace) * 1000);

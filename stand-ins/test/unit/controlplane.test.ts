@@ -74,12 +74,17 @@ test("watch resumes from a resource_version, and a compacted one is OUT_OF_RANGE
     // From the first pod's version: only b is replayed, then live events follow.
     const seen: string[] = [];
     const stream = node.pods.watchPods(WatchPodsRequest.fromPartial({ nodeName: "n1", resourceVersion: first.metadata!.resourceVersion }), node.metadata());
-    stream.on("data", (ev: WatchEvent) => seen.push(`${WatchEvent_Type[ev.type]}:${ev.pod!.metadata!.name}`));
+    let deleted: WatchEvent | undefined;
+    stream.on("data", (ev: WatchEvent) => {
+      seen.push(`${WatchEvent_Type[ev.type]}:${ev.pod!.metadata!.name}`);
+      if (ev.type === WatchEvent_Type.DELETED) deleted = ev;
+    });
     stream.on("error", () => {});
     await alice.call("DeletePod", alice.pods.deletePod.bind(alice.pods), DeletePodRequest.fromPartial({ ref: { name: "a" }, gracePeriodSeconds: 0n }));
     await new Promise((r) => setTimeout(r, 300));
     stream.cancel();
     assert.deepEqual(seen, ["ADDED:b", "DELETED:a"]);
+    assert.equal(deleted?.pod?.metadata?.deletionGracePeriodSeconds, 0n, "a force delete's final object says grace 0");
     // Push the first version out of history (limit 3).
     for (const n of ["c", "d", "e"]) await alice.call("CreatePod", alice.pods.createPod.bind(alice.pods), pod(n));
     const err = await new Promise<{ code?: number; details?: string }>((resolve) => {
