@@ -12,7 +12,7 @@ import { errorCode } from "../../src/errors";
 import { TokenStore } from "../../../stand-ins/src/iam/tokens";
 import { startControlPlaneStandIn, type ControlPlaneStandIn } from "../../../stand-ins/src/controlplane/server";
 import type { Store } from "../../../stand-ins/src/controlplane/store";
-import { sandboxesOfNode } from "./cri";
+import { purgeNode, sandboxesOfNode } from "./cri";
 import { startNovanetStandIn, type NovanetStandIn } from "../../../stand-ins/src/novanet/server";
 import { startStorage, sweep, type Storage } from "./storage";
 
@@ -246,6 +246,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         await waitFor("the agent to remove its sandboxes", async () => (await sandboxesOfNode(nodeName)).length === 0, 30_000).catch(() => undefined);
       }
       await agent.kill("SIGTERM");
+      // Anything the agent did not remove goes while NovaNET still answers the CNI DEL.
+      await purgeNode(nodeName).catch(() => undefined);
       // Keep the agent's log of every run for a failed test's post-mortem.
       mkdirSync(LOG_DIR, { recursive: true });
       writeFileSync(join(LOG_DIR, `${nodeName}.log`), agent.output);
