@@ -2,7 +2,6 @@
 // controller and the pod controller as separate loops, and local endpoints.
 import { DeletePodRequest, GetSecretRequest, type Pod } from "@plasmacloud/proto/k8shost";
 import { mkdir } from "node:fs/promises";
-import type { Server } from "node:http";
 import type { AgentConfig } from "./config/schema";
 import { ControlPlane } from "./controlplane/client";
 import { PodSource } from "./controlplane/podsource";
@@ -99,8 +98,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   const node = new NodeController(cfg, cp, runtime, metrics, log, facts);
 
   const loops = [node.run(), source.run(), pods.runRelist(), status.run()];
-  let http: { server: Server; port: number } | undefined;
-  http = await startHttp(cfg.healthz.address, cfg.healthz.port, metrics, {
+  const http = await startHttp(cfg.healthz.address, cfg.healthz.port, metrics, {
     healthProblems: () => {
       const stale = Date.now() - pods.lastRelistAt;
       return pods.lastRelistAt && stale > 60_000 ? [`runtime relist last succeeded ${Math.round(stale / 1000)}s ago`] : [];
@@ -118,7 +116,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
       status.stop();
       volumes.stop();
       await Promise.race([Promise.allSettled(loops), new Promise((r) => setTimeout(r, 3000))]);
-      http?.server.close();
+      http.server.close();
       runtime.close();
       cp.close();
     },

@@ -6,7 +6,7 @@
 //  3. the agent's RSS and idle CPU with 110 pods running.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { credentials, Metadata } from "@grpc/grpc-js";
+import { credentials } from "@grpc/grpc-js";
 import {
   CreateContainerRequest,
   ImageStatusRequest,
@@ -21,7 +21,7 @@ import {
 } from "@plasmacloud/proto/cri";
 import { WatchPodsRequest, WatchEvent_Type, type WatchEvent } from "@plasmacloud/proto/k8shost";
 import { BUSYBOX, CONTAINERD_SOCK, TEST_SUBNET, startCluster, waitFor, type Cluster } from "../../agent/test/helpers/cluster";
-import { purgeNode } from "../../agent/test/helpers/cri";
+import { criCall as unary, purgeNode } from "../../agent/test/helpers/cri";
 
 const N = 30;
 const IDLE_PODS = 110;
@@ -33,10 +33,6 @@ const pct = (xs: number[], p: number): number => {
 };
 const ms = (x: number): string => `${x.toFixed(0)} ms`;
 
-type Cb<R> = (e: Error | null, r: R) => void;
-function unary<C, Req, Res>(client: C, fn: (this: C, r: Req, md: Metadata, o: object, cb: Cb<Res>) => unknown, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => fn.call(client, req, new Metadata(), {}, (e, r) => (e ? reject(e) : resolve(r))));
-}
 
 /** The floor: what a minimal script pays for the same runtime work (same network, same tenant). */
 async function floor(): Promise<number[]> {

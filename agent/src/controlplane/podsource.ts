@@ -25,7 +25,6 @@ export class PodSource {
   private readonly problem: ProblemLog;
   private stream: ClientReadableStream<WatchEvent> | undefined;
   private stopped = new AbortController();
-  lastListAt = 0;
 
   constructor(
     private readonly cp: ControlPlane,
@@ -73,7 +72,6 @@ export class PodSource {
         this.sink.remove(uid);
       }
     }
-    this.lastListAt = Date.now();
     this.log.debug({ pods: res.items.length, resourceVersion: res.resourceVersion }, "pods listed");
     this.sink.synced();
     return res.resourceVersion;

@@ -12,7 +12,7 @@ import type { AgentMetrics } from "../observe/metrics";
 import { bytes, formatKi, milliCpu } from "../pods/quantity";
 import type { PodRuntime, RuntimeVersion } from "../runtime/types";
 import { conditions, type RuntimeHealth } from "./conditions";
-import { liveReadings, staticFacts, type StaticFacts } from "./readings";
+import { liveReadings, type StaticFacts } from "./readings";
 
 export const AGENT_VERSION = "0.1.0";
 
@@ -54,7 +54,6 @@ export class NodeController {
   private prev: NodeCondition[] = [];
   private registered = false;
   private stopped = new AbortController();
-  lastHeartbeatAt = 0;
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -118,8 +117,7 @@ export class NodeController {
     const ready = conds.find((c) => c.type === "Ready")!;
     if (wasReady !== ready.status) this.log.info({ ready: ready.status, reason: ready.reason, message: ready.message }, "node readiness changed");
     this.prev = conds;
-    this.lastHeartbeatAt = Date.now();
-    this.metrics.heartbeatAccepted(this.lastHeartbeatAt);
+    this.metrics.heartbeatAccepted();
   }
 
   stop(): void {

@@ -38,7 +38,7 @@ export class PodController implements PodSink {
   private readonly problem: ProblemLog;
   private listed = false;
   private adopted = false;
-  private stopped = false;
+  private readonly halt = new AbortController();
   lastRelistAt = 0;
 
   constructor(
@@ -87,12 +87,8 @@ export class PodController implements PodSink {
     void this.relistOnce(); // adopt or remove what the runtime holds
   }
 
-  podCount(): number {
-    return this.works.size;
-  }
-
   enqueue(uid: string, delayMs = 0): void {
-    if (this.stopped) return;
+    if (this.halt.signal.aborted) return;
     if (delayMs > 0) {
       const at = Date.now() + delayMs;
       const cur = this.timers.get(uid);
@@ -128,7 +124,7 @@ export class PodController implements PodSink {
           this.log.warn({ pod: this.name(w), err: errorMessage(err) }, "pod sync failed; retrying");
           this.enqueue(uid, 2000);
         }
-      } while (this.dirty.has(uid) && !this.stopped);
+      } while (this.dirty.has(uid) && !this.halt.signal.aborted);
     } finally {
       this.running.delete(uid);
     }
@@ -162,8 +158,8 @@ export class PodController implements PodSink {
   /** PLEG: relist runtime state and wake the pods whose state changed. */
   async runRelist(): Promise<void> {
     let lastResync = Date.now();
-    while (!this.stopped) {
-      await sleep(this.opts.relistMs);
+    while (!this.halt.signal.aborted) {
+      await sleep(this.opts.relistMs, this.halt.signal);
       await this.relistOnce();
       if (Date.now() - lastResync >= this.opts.resyncMs) {
         lastResync = Date.now();
@@ -209,7 +205,7 @@ export class PodController implements PodSink {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.halt.abort();
     for (const { t } of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }

@@ -131,21 +131,16 @@ export class PodSyncer {
   private async ensureSandbox(w: PodWork, pod: Pod, state: PodRuntimeState): Promise<{ info: SandboxInfo; fresh: boolean } | undefined> {
     const ready = state.sandboxes.filter((s) => s.ready).sort((a, b) => b.createdAt - a.createdAt);
     const [current, ...extra] = ready;
-    for (const s of extra) await this.killSandbox(identity(pod), s, state, 0); // never two sandboxes for a pod
     const p = identity(pod);
+    for (const s of extra) await this.killSandbox(p, s, state, 0); // never two sandboxes for a pod
     if (current) {
       try {
         await this.ensureNetwork(w, pod, current);
-        w.notes.podProblem = undefined;
-        return { info: current, fresh: false };
       } catch (err) {
-        // A sandbox whose network is broken is replaced, as the kubelet does.
-        w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
-        w.network = undefined;
-        await this.killSandbox(p, current, state, 0);
-        this.sandboxBackoff.next(w.uid);
-        return undefined;
+        return this.networkFailed(w, p, current, state, err);
       }
+      w.notes.podProblem = undefined;
+      return { info: current, fresh: false };
     }
     const policy = pod.spec!.restartPolicy || "Always";
     const ran = state.containers.length > 0;
@@ -185,14 +180,20 @@ export class PodSyncer {
     try {
       await this.ensureNetwork(w, pod, created);
     } catch (err) {
-      w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
-      await this.killSandbox(p, created, { sandboxes: [created], containers: [] }, 0);
-      this.sandboxBackoff.next(w.uid);
-      return undefined;
+      return this.networkFailed(w, p, created, { sandboxes: [created], containers: [] }, err);
     }
     w.notes.podProblem = undefined;
     this.sandboxBackoff.reset(w.uid);
     return { info: created, fresh: true };
+  }
+
+  /** A sandbox whose network is broken or missing is replaced, as the kubelet does. */
+  private async networkFailed(w: PodWork, p: PodIdentity, s: SandboxInfo, state: PodRuntimeState, err: unknown): Promise<undefined> {
+    w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
+    w.network = undefined;
+    await this.killSandbox(p, s, state, 0);
+    this.sandboxBackoff.next(w.uid);
+    return undefined;
   }
 
   /** The sandbox config; the same for RunPodSandbox and every CreateContainer. */

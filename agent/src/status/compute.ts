@@ -38,7 +38,7 @@ const waiting = (reason: string, message = ""): ContainerState => ({ waiting: { 
 
 type Kind = "pending" | "running" | "stopped" | "succeeded";
 
-function containerStatus(pod: Pod, name: string, image: string, instances: ContainerInfo[], notes: WorkerNotes): { status: ContainerStatus; kind: Kind } {
+function containerStatus(name: string, image: string, instances: ContainerInfo[], notes: WorkerNotes): { status: ContainerStatus; kind: Kind } {
   const [latest, previous] = [...instances].sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
   const note = notes.waiting.get(name);
   const base = { name, ready: false, restartCount: latest?.attempt ?? 0, image, imageId: latest?.imageRef ?? "", containerId: latest ? `${notes.runtimeName}://${latest.id}` : "", started: false };
@@ -77,7 +77,7 @@ export function computeStatus(pod: Pod, state: PodRuntimeState, notes: WorkerNot
   const kinds: Kind[] = [];
   for (const c of spec.containers) {
     const inst = state.containers.filter((x) => x.name === c.name && (!sandbox || x.sandboxId === sandbox.id));
-    const { status, kind } = containerStatus(pod, c.name, c.image, inst, notes);
+    const { status, kind } = containerStatus(c.name, c.image, inst, notes);
     statuses.push(status);
     kinds.push(kind);
   }

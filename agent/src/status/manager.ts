@@ -22,7 +22,7 @@ export class StatusManager {
   private readonly backoff = new Backoff(1000, 30_000);
   private readonly problem: ProblemLog;
   private wake: (() => void) | undefined;
-  private stopped = false;
+  private readonly halt = new AbortController();
 
   constructor(private readonly cp: ControlPlane, private readonly log: Logger) {
     this.problem = new ProblemLog(log, "pod status update");
@@ -49,7 +49,7 @@ export class StatusManager {
   }
 
   async run(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.halt.signal.aborted) {
       if (this.pending.size === 0) {
         await new Promise<void>((r) => (this.wake = r));
         this.wake = undefined;
@@ -61,7 +61,7 @@ export class StatusManager {
       if (failed) {
         const delay = this.backoff.next();
         this.problem.failed(failed.reason, delay);
-        await sleep(delay);
+        await sleep(delay, this.halt.signal);
       } else {
         this.backoff.reset();
         this.problem.ok();
@@ -92,7 +92,7 @@ export class StatusManager {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.halt.abort();
     this.wake?.();
   }
 }

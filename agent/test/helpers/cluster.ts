@@ -113,8 +113,6 @@ export interface Cluster {
   rootDir: string;
   /** Set with the `storage` option: LightningStor stand-in + lightningstor-csi driver. */
   storage?: Storage;
-  /** Restart the control plane on the same port with the same store. */
-  restartControlPlane(downMs: number): Promise<void>;
   stopControlPlane(): Promise<void>;
   startControlPlane(): Promise<void>;
   createPod(pod: PodInput): Promise<Pod>;
@@ -211,11 +209,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     },
     async startControlPlane() {
       cp = await startControlPlaneStandIn({ tokens, address, store });
-    },
-    async restartControlPlane(downMs: number) {
-      await c.stopControlPlane();
-      await new Promise((r) => setTimeout(r, downMs));
-      await c.startControlPlane();
     },
     async createPod(pod) {
       const p = Pod.fromPartial({ ...pod, metadata: { ...pod.metadata, namespace: pod.metadata.namespace || "default" }, spec: { nodeName, ...pod.spec } } as never);

@@ -6,9 +6,14 @@ export const CONTAINERD_SOCK = process.env.CONTAINERD_SOCK ?? "/run/plasmacloud-
 
 const client = new RuntimeServiceClient(`unix://${CONTAINERD_SOCK}`, credentials.createInsecure());
 
-function unary<Req, Res>(fn: (r: Req, md: Metadata, o: object, cb: (e: Error | null, r: Res) => void) => unknown, req: Req): Promise<Res> {
-  return new Promise((resolve, reject) => fn.call(client, req, new Metadata(), {}, (e, r) => (e ? reject(e) : resolve(r))));
+type Cb<R> = (e: Error | null, r: R) => void;
+
+/** One unary call on any generated CRI client (its full overload), as a promise. */
+export function criCall<C, Req, Res>(c: C, fn: (this: C, r: Req, md: Metadata, o: object, cb: Cb<Res>) => unknown, req: Req): Promise<Res> {
+  return new Promise((resolve, reject) => fn.call(c, req, new Metadata(), {}, (e, r) => (e ? reject(e) : resolve(r))));
 }
+
+const unary = <Req, Res>(fn: (this: RuntimeServiceClient, r: Req, md: Metadata, o: object, cb: Cb<Res>) => unknown, req: Req): Promise<Res> => criCall(client, fn, req);
 
 export async function sandboxesOf(uid: string): Promise<PodSandbox[]> {
   const res = await unary(client.listPodSandbox, ListPodSandboxRequest.fromPartial({ filter: { labelSelector: { "io.kubernetes.pod.uid": uid } } }));

@@ -6,6 +6,7 @@ import type {
   CreateConfigMapRequest,
   CreateSecretRequest,
   DeleteConfigMapRequest,
+  DeleteResponse,
   DeleteSecretRequest,
   GetConfigMapRequest,
   GetSecretRequest,
@@ -21,7 +22,8 @@ import { podKey, type Store } from "./store";
 
 type Kind = "secret" | "configMap";
 
-function objectStore<T extends { metadata: ObjectMeta | undefined }>(store: Store, tokens: TokenStore, map: Map<string, T>, kind: Kind) {
+/** One tenant-scoped object kind; the services below put auth and gRPC around it. */
+function objectStore<T extends { metadata: ObjectMeta | undefined }>(store: Store, map: Map<string, T>, kind: Kind) {
   const keyFor = (who: Principal, ref: ObjectRef | undefined): { key: string; ns: string; t: { orgId: string; projectId: string } } => {
     if (!ref?.name) throw invalid("ref.name", "must not be empty");
     const t = tenantOf(who, ref.orgId, ref.projectId);
@@ -29,7 +31,7 @@ function objectStore<T extends { metadata: ObjectMeta | undefined }>(store: Stor
     return { key: podKey(t.orgId, t.projectId, ns, ref.name), ns, t };
   };
   return {
-    create: unary(tokens, (obj: T | undefined, who): T => {
+    create(obj: T | undefined, who: Principal): T {
       requireUser(who, `create ${kind}s`);
       const m = obj?.metadata;
       if (!m?.name) throw invalid(`${kind}.metadata.name`, "must not be empty");
@@ -43,8 +45,8 @@ function objectStore<T extends { metadata: ObjectMeta | undefined }>(store: Stor
       m.resourceVersion = store.nextRv();
       map.set(key, structuredClone(obj!));
       return structuredClone(obj!);
-    }),
-    get: unary(tokens, (ref: ObjectRef | undefined, who): T => {
+    },
+    get(ref: ObjectRef | undefined, who: Principal): T {
       const { key, ns, t } = keyFor(who, ref);
       const obj = map.get(key);
       if (!obj) throw notFound(`${kind} ${ns}/${ref!.name}`);
@@ -52,34 +54,30 @@ function objectStore<T extends { metadata: ObjectMeta | undefined }>(store: Stor
         throw notFound(`${kind} ${ns}/${ref!.name}`); // not referenced by a pod of this node: does not exist for it
       }
       return structuredClone(obj);
-    }),
-    delete: unary(tokens, (ref: ObjectRef | undefined, who) => {
+    },
+    delete(ref: ObjectRef | undefined, who: Principal): DeleteResponse {
       requireUser(who, `delete ${kind}s`);
       const { key, ns } = keyFor(who, ref);
       if (!map.delete(key)) throw notFound(`${kind} ${ns}/${ref!.name}`);
       return {};
-    }),
+    },
   };
 }
 
-// The generic handlers take the inner object; adapt the request shapes.
-type H<Req, Res> = (call: { request: Req } & object, cb: (e: unknown, r?: Res) => void) => void;
-const adapt = <Req, Inner, Res>(h: unknown, pick: (r: Req) => Inner): H<Req, Res> => (call, cb) => (h as H<Inner, Res>)({ ...call, request: pick(call.request), metadata: (call as unknown as { metadata: unknown }).metadata } as { request: Inner }, cb);
-
 export function configMapService(store: Store, tokens: TokenStore): ConfigMapServiceServer {
-  const s = objectStore<ConfigMap>(store, tokens, store.configMaps, "configMap");
+  const s = objectStore<ConfigMap>(store, store.configMaps, "configMap");
   return {
-    createConfigMap: adapt<CreateConfigMapRequest, ConfigMap | undefined, ConfigMap>(s.create, (r) => r.configMap),
-    getConfigMap: adapt<GetConfigMapRequest, ObjectRef | undefined, ConfigMap>(s.get, (r) => r.ref),
-    deleteConfigMap: adapt<DeleteConfigMapRequest, ObjectRef | undefined, object>(s.delete, (r) => r.ref),
-  } as unknown as ConfigMapServiceServer;
+    createConfigMap: unary(tokens, (r: CreateConfigMapRequest, who) => s.create(r.configMap, who)),
+    getConfigMap: unary(tokens, (r: GetConfigMapRequest, who) => s.get(r.ref, who)),
+    deleteConfigMap: unary(tokens, (r: DeleteConfigMapRequest, who) => s.delete(r.ref, who)),
+  };
 }
 
 export function secretService(store: Store, tokens: TokenStore): SecretServiceServer {
-  const s = objectStore<Secret>(store, tokens, store.secrets, "secret");
+  const s = objectStore<Secret>(store, store.secrets, "secret");
   return {
-    createSecret: adapt<CreateSecretRequest, Secret | undefined, Secret>(s.create, (r) => r.secret),
-    getSecret: adapt<GetSecretRequest, ObjectRef | undefined, Secret>(s.get, (r) => r.ref),
-    deleteSecret: adapt<DeleteSecretRequest, ObjectRef | undefined, object>(s.delete, (r) => r.ref),
-  } as unknown as SecretServiceServer;
+    createSecret: unary(tokens, (r: CreateSecretRequest, who) => s.create(r.secret, who)),
+    getSecret: unary(tokens, (r: GetSecretRequest, who) => s.get(r.ref, who)),
+    deleteSecret: unary(tokens, (r: DeleteSecretRequest, who) => s.delete(r.ref, who)),
+  };
 }

@@ -15,7 +15,7 @@ import {
   type WatchPodsRequest,
 } from "@plasmacloud/proto/k8shost";
 import type { Principal, TokenStore } from "../iam/tokens";
-import { ApiError, checkPodAccess, invalid, notFound, requireUser, tenantOf } from "./authz";
+import { ApiError, checkPodAccess, invalid, requireUser, tenantOf } from "./authz";
 import { toStatus, unary } from "./rpc";
 import { keyOf, podKey, type Store } from "./store";
 
@@ -168,4 +168,3 @@ function failStream(call: ServerWritableStream<WatchPodsRequest, WatchEvent>, co
   call.emit("error", Object.assign(new Error(details), { code, details }));
 }
 
-export { notFound };
