@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { isReadOnly, mountAt, parseMountInfo } from "../../src/mount/mountinfo";
+import { isReadOnly, mountAt, mountsUnder, parseMountInfo } from "../../src/mountinfo";
 
 const SAMPLE = [
   "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard",
@@ -32,4 +32,10 @@ test("mountAt returns the top-most mount stacked at a path", () => {
   assert.equal(mountAt(e, "/tmp/nothing"), undefined);
   assert.equal(isReadOnly(e[3]!), true);
   assert.equal(isReadOnly(e[2]!), false);
+});
+
+test("mountsUnder lists a directory's mounts deepest first, not a sibling with the same prefix", () => {
+  const e = parseMountInfo(SAMPLE);
+  assert.deepEqual(mountsUnder(e, "/tmp/a b").map((m) => m.mountPoint), ["/tmp/a b/staging", "/tmp/a b/target", "/tmp/a b/target"]);
+  assert.deepEqual(mountsUnder(e, "/tmp/a"), []);
 });
