@@ -4,8 +4,12 @@
 //   node scripts/run-tests.mjs            all tests (needs root for the stack)
 //   node scripts/run-tests.mjs --unit     unit tests only (no root, no stack)
 //   node scripts/run-tests.mjs FILE...    just these files (stack brought up)
+// The whole suite ends with scripts/leak-check.ts: anything the run added to
+// the host (sandboxes, netns, links, OVS ports, loop devices, mounts, state
+// and temp files, processes) fails it.
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -30,13 +34,23 @@ function findTests(dir, out = []) {
 
 run("npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]);
 let files = explicit.length ? explicit
-  : ["proto", "agent", "cni-plugin", "csi-driver", "stand-ins"].flatMap((w) => {
+  : ["common", "proto", "agent", "cni-plugin", "csi-driver", "stand-ins"].flatMap((w) => {
       try { return findTests(join(root, w, "test")); } catch { return []; }
     });
 if (unitOnly) files = files.filter((f) => f.includes("/unit/"));
 else run("bash", ["scripts/node-stack/up.sh"]);
 files.sort();
 if (files.length === 0) { console.error("run-tests: no test files found"); process.exit(1); }
+// A whole-suite run is checked at its end, from outside, for anything left behind.
+const leakCheck = !unitOnly && explicit.length === 0;
+const snapshot = join(tmpdir(), `leak-snapshot-${process.pid}.json`);
+if (leakCheck) run(process.execPath, ["--import", "tsx", "scripts/leak-check.ts", "snapshot", snapshot]);
 // Integration tests share one containerd and the host's network/mount tables:
 // run files one at a time so their assertions about "nothing left" hold.
-run(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files]);
+const tests = spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files], { stdio: "inherit", cwd: root });
+if (leakCheck) {
+  const leaks = spawnSync(process.execPath, ["--import", "tsx", "scripts/leak-check.ts", "compare", snapshot], { stdio: "inherit", cwd: root });
+  rmSync(snapshot, { force: true });
+  if (leaks.status !== 0) process.exit(1);
+}
+process.exit(tests.status ?? 1);

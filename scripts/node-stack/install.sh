@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(containerd runc containernetworking-plugins docker-registry skopeo busybox-static
       protobuf-compiler libprotobuf-dev openvswitch-switch iproute2 iptables
-      e2fsprogs xfsprogs util-linux mount apache2-utils kmod procps curl ca-certificates iputils-ping)
+      e2fsprogs xfsprogs util-linux mount apache2-utils kmod procps curl ca-certificates iputils-ping openssl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -95,6 +95,14 @@ cat > "$PLASMA_STACK_DIR/cni/net.d/10-novanet.conflist" <<JSON
   ]
 }
 JSON
+# /run/netns must be a shared mount point before containerd makes any pod
+# netns: the first `ip netns add` on a host otherwise bind-mounts /run/netns
+# onto itself over containerd's namespaces, and StopPodSandbox then fails for
+# ever with "device or resource busy" (a pod that can never be deleted). This
+# is what iproute2 does on its first use; doing it first makes the order safe.
+mkdir -p /run/netns
+mountpoint -q /run/netns || mount --bind /run/netns /run/netns
+mount --make-shared /run/netns
 if ! alive "$PLASMA_RUN_DIR/containerd.pid" || ! ctr --address "$CONTAINERD_SOCK" --timeout 2s version >/dev/null 2>&1; then
   # A containerd still shutting down holds the pid file: wait for it to go.
   for _ in $(seq 1 50); do alive "$PLASMA_RUN_DIR/containerd.pid" || break; sleep 0.2; done

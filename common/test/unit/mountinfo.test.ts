@@ -6,8 +6,8 @@ const SAMPLE = [
   "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw,discard",
   "24 27 0:6 / /dev rw,relatime - devtmpfs devtmpfs rw,size=123k",
   // optional fields (shared:/master:) before the separator, escaped space in the mount point
-  "101 27 7:3 / /tmp/a\\040b/staging rw,relatime shared:12 master:3 - ext4 /dev/loop3 rw",
-  "102 27 7:3 / /tmp/a\\040b/target ro,relatime shared:12 - ext4 /dev/loop3 rw",
+  "101 27 7:3 / /tmp/a\\040b/staging rw,relatime shared:12 master:3 - ext4 /dev/vdz rw",
+  "102 27 7:3 / /tmp/a\\040b/target ro,relatime shared:12 - ext4 /dev/vdz rw",
   "103 27 0:6 /loop4 /tmp/blk/dev rw,nosuid - devtmpfs devtmpfs rw",
   "104 27 0:50 / /tmp/a\\040b/target rw - tmpfs tmpfs rw",
   "garbage line",
@@ -20,7 +20,7 @@ test("parses fields, optional fields and octal escapes", () => {
   const staging = e[2];
   assert.equal(staging?.mountPoint, "/tmp/a b/staging");
   assert.equal(staging?.fsType, "ext4");
-  assert.equal(staging?.source, "/dev/loop3");
+  assert.equal(staging?.source, "/dev/vdz");
   assert.equal(staging?.majorMinor, "7:3");
   assert.deepEqual(staging?.options, ["rw", "relatime"]);
   assert.equal(e[4]?.root, "/loop4");
