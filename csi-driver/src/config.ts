@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { isAbsolute } from "node:path";
 import { hostname } from "node:os";
 import { defaultConfig, type DriverConfig } from "./driver";
-import type { Level } from "./log";
+import type { Level } from "@plasmacloud/common/log";
 
 export class ConfigError extends Error {
   constructor(readonly flag: string, message: string) {
@@ -24,6 +24,11 @@ export const USAGE = `lightningstor-csi [flags]
   --registry-dir PATH        plugin registry the agent watches; "" disables (env PLUGINS_REGISTRY_DIR)
   --max-volumes-per-node N   default 256
   --log-level L              debug|info|warn|error`;
+
+// The levels the flag offers: the logger knows more (trace, fatal, silent),
+// which a deployment has no use for.
+const LOG_LEVELS = ["debug", "info", "warn", "error"] as const satisfies readonly Level[];
+const isLogLevel = (s: string): s is (typeof LOG_LEVELS)[number] => (LOG_LEVELS as readonly string[]).includes(s);
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): { config: DriverConfig; logLevel: Level } {
   const { values } = parseArgs({
@@ -72,6 +77,6 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): { config: D
   if (cfg.registryDir && !isAbsolute(cfg.registryDir)) throw new ConfigError("registry-dir", "must be an absolute path");
   if (!Number.isInteger(cfg.maxVolumesPerNode) || cfg.maxVolumesPerNode < 0) throw new ConfigError("max-volumes-per-node", "must be an integer >= 0");
   const level = pick("log-level", "LOG_LEVEL", "info");
-  if (!["debug", "info", "warn", "error"].includes(level)) throw new ConfigError("log-level", "must be debug, info, warn or error");
-  return { config: cfg, logLevel: level as Level };
+  if (!isLogLevel(level)) throw new ConfigError("log-level", "must be debug, info, warn or error");
+  return { config: cfg, logLevel: level };
 }

@@ -10,11 +10,11 @@ import {
   type VolumeCapability,
 } from "@plasmacloud/proto/csi";
 import type { Volume } from "@plasmacloud/proto/lightningstor";
+import type { Logger } from "@plasmacloud/common/log";
 import { alreadyExists, CsiError, failedPrecondition, invalidArgument, notFound } from "./errors";
-import { unary, unimplemented } from "./grpc";
+import { handler, unimplemented } from "./grpc";
 import { BackendError, type VolumeBackend } from "./lightningstor/client";
 import type { VolumeLocks } from "./locks";
-import type { Logger } from "./log";
 import { parseCapability, unsupportedReason, type Capability } from "./volumes/capability";
 
 export interface ControllerOptions {
@@ -97,7 +97,7 @@ export function controllerService(o: ControllerOptions): ControllerServer {
   }
 
   return {
-    createVolume: unary(log, "CreateVolume", async (req) => {
+    createVolume: handler(log, "CreateVolume", async (req) => {
       if (!req.name) throw invalidArgument("name");
       const caps = parseCaps(req.volumeCapabilities);
       if (req.volumeContentSource) throw invalidArgument("volume_content_source", "is not supported (no snapshots or clones)");
@@ -107,7 +107,7 @@ export function controllerService(o: ControllerOptions): ControllerServer {
         if (existing) return { volume: compatible(existing, req.name, req.capacityRange, req.parameters) };
         try {
           const v = await backend.createVolume(req.name, size, req.parameters);
-          log.info("volume created", { volumeId: v.id, sizeBytes: v.sizeBytes.toString() });
+          log.info({ volumeId: v.id, sizeBytes: v.sizeBytes.toString() }, "volume created");
           return { volume: toCsi(v) };
         } catch (err) {
           // Another controller won the race for the name: answer as a repeat.
@@ -119,12 +119,12 @@ export function controllerService(o: ControllerOptions): ControllerServer {
         }
       });
     }),
-    deleteVolume: unary(log, "DeleteVolume", async (req) => {
+    deleteVolume: handler(log, "DeleteVolume", async (req) => {
       if (!req.volumeId) throw invalidArgument("volume_id");
       await locks.with(req.volumeId, "DeleteVolume", async () => {
         try {
           await backend.deleteVolume(req.volumeId);
-          log.info("volume deleted", { volumeId: req.volumeId });
+          log.info({ volumeId: req.volumeId }, "volume deleted");
         } catch (err) {
           if (err instanceof BackendError && err.code === status.NOT_FOUND) return; // already gone: success
           if (err instanceof BackendError && err.code === status.FAILED_PRECONDITION) {
@@ -135,7 +135,7 @@ export function controllerService(o: ControllerOptions): ControllerServer {
       });
       return {};
     }),
-    validateVolumeCapabilities: unary(log, "ValidateVolumeCapabilities", async (req) => {
+    validateVolumeCapabilities: handler(log, "ValidateVolumeCapabilities", async (req) => {
       if (!req.volumeId) throw invalidArgument("volume_id");
       if (req.volumeCapabilities.length === 0) throw invalidArgument("volume_capabilities");
       await getVolume(backend, req.volumeId);
@@ -148,7 +148,7 @@ export function controllerService(o: ControllerOptions): ControllerServer {
         message: "",
       };
     }),
-    listVolumes: unary(log, "ListVolumes", async (req) => {
+    listVolumes: handler(log, "ListVolumes", async (req) => {
       if (req.maxEntries < 0) throw invalidArgument("max_entries", "must not be negative");
       try {
         const r = await backend.listVolumes({ pageSize: req.maxEntries, pageToken: req.startingToken });
@@ -160,12 +160,12 @@ export function controllerService(o: ControllerOptions): ControllerServer {
         throw err;
       }
     }),
-    controllerGetVolume: unary(log, "ControllerGetVolume", async (req) => {
+    controllerGetVolume: handler(log, "ControllerGetVolume", async (req) => {
       if (!req.volumeId) throw invalidArgument("volume_id");
       const v = await getVolume(backend, req.volumeId);
       return { volume: toCsi(v), status: { publishedNodeIds: [], volumeCondition: undefined } };
     }),
-    controllerExpandVolume: unary(log, "ControllerExpandVolume", async (req) => {
+    controllerExpandVolume: handler(log, "ControllerExpandVolume", async (req) => {
       if (!req.volumeId) throw invalidArgument("volume_id");
       if (!req.capacityRange) throw invalidArgument("capacity_range");
       if (req.capacityRange.requiredBytes <= 0n) throw invalidArgument("capacity_range.required_bytes", "must be > 0");
@@ -174,13 +174,13 @@ export function controllerService(o: ControllerOptions): ControllerServer {
       return locks.with(req.volumeId, "ControllerExpandVolume", async () => {
         const v = await getVolume(backend, req.volumeId);
         const grown = v.sizeBytes >= size ? v : await backend.expandVolume(req.volumeId, size);
-        if (grown !== v) log.info("volume expanded", { volumeId: v.id, sizeBytes: grown.sizeBytes.toString() });
+        if (grown !== v) log.info({ volumeId: v.id, sizeBytes: grown.sizeBytes.toString() }, "volume expanded");
         // The node must refresh the loop device's size even for block access,
         // and grow the filesystem for mounts: always ask for node expansion.
         return { capacityBytes: grown.sizeBytes, nodeExpansionRequired: true };
       });
     }),
-    controllerGetCapabilities: unary(log, "ControllerGetCapabilities", async () => ({
+    controllerGetCapabilities: handler(log, "ControllerGetCapabilities", async () => ({
       capabilities: [Rpc.CREATE_DELETE_VOLUME, Rpc.LIST_VOLUMES, Rpc.EXPAND_VOLUME, Rpc.GET_VOLUME, Rpc.SINGLE_NODE_MULTI_WRITER].map(
         (type) => ({ rpc: { type } }),
       ),

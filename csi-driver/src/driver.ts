@@ -4,14 +4,14 @@ import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import { Server } from "@grpc/grpc-js";
 import { ControllerService, IdentityService, NodeService } from "@plasmacloud/proto/csi";
+import { run } from "@plasmacloud/common/exec";
+import { createLogger, fdSink, type Level, type Logger } from "@plasmacloud/common/log";
 import { Attachers } from "./attach";
 import { controllerService } from "./controller";
-import { run } from "./exec";
 import { identityService } from "./identity";
 import { LightningStorClient, type Tenant, type VolumeBackend } from "./lightningstor/client";
 import { VolumeLocks } from "./locks";
-import { createLogger, type Logger } from "./log";
-import { Mounter } from "./mount";
+import { Mounter, readDevice } from "./mount";
 import { nodeService } from "./node";
 import { startRegistration, type RegistrationHandle } from "./registration";
 import { serveOnSocket, shutdown } from "./socket";
@@ -51,8 +51,13 @@ export interface RunningDriver {
   stop(): Promise<void>;
 }
 
+/** The driver's logger: JSON lines on stderr (stdout stays free for --help). */
+export function driverLogger(level: Level = "info"): Logger {
+  return createLogger({ component: "lightningstor-csi", level, sink: fdSink(2) });
+}
+
 export async function startDriver(cfg: DriverConfig, opts: { log?: Logger; backend?: VolumeBackend } = {}): Promise<RunningDriver> {
-  const log = opts.log ?? createLogger();
+  const log = opts.log ?? driverLogger();
   const backend = opts.backend ?? new LightningStorClient(cfg.lightningstor);
   const locks = new VolumeLocks();
   const deps = {
@@ -63,6 +68,7 @@ export async function startDriver(cfg: DriverConfig, opts: { log?: Logger; backe
     records: new StagingRecords(cfg.stateDir),
     log,
     exec: run,
+    readDevice,
   };
   const server = new Server();
   server.addService(IdentityService, identityService({ driverName: cfg.driverName, version: DRIVER_VERSION, backend, log }));
@@ -74,7 +80,7 @@ export async function startDriver(cfg: DriverConfig, opts: { log?: Logger; backe
     if (!opts.backend) backend.close();
     throw err;
   }
-  log.info("serving CSI", { endpoint: cfg.endpoint, driver: cfg.driverName, nodeId: cfg.nodeId });
+  log.info({ endpoint: cfg.endpoint, driver: cfg.driverName, nodeId: cfg.nodeId }, "serving CSI");
 
   let registration: RegistrationHandle | undefined;
   if (cfg.registryDir) {

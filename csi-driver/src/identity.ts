@@ -5,10 +5,10 @@ import {
   PluginCapability_VolumeExpansion_Type as ExpansionType,
   type IdentityServer,
 } from "@plasmacloud/proto/csi";
+import type { Logger } from "@plasmacloud/common/log";
 import { codeOf } from "./errors";
-import { unary } from "./grpc";
+import { handler } from "./grpc";
 import type { VolumeBackend } from "./lightningstor/client";
-import type { Logger } from "./log";
 
 export interface IdentityOptions {
   driverName: string;
@@ -20,20 +20,20 @@ export interface IdentityOptions {
 
 export function identityService(o: IdentityOptions): IdentityServer {
   return {
-    getPluginInfo: unary(o.log, "GetPluginInfo", async () => ({ name: o.driverName, vendorVersion: o.version, manifest: {} })),
-    getPluginCapabilities: unary(o.log, "GetPluginCapabilities", async () => ({
+    getPluginInfo: handler(o.log, "GetPluginInfo", async () => ({ name: o.driverName, vendorVersion: o.version, manifest: {} })),
+    getPluginCapabilities: handler(o.log, "GetPluginCapabilities", async () => ({
       capabilities: [
         { service: { type: ServiceType.CONTROLLER_SERVICE } },
         { volumeExpansion: { type: ExpansionType.ONLINE } },
       ],
     })),
     // Ready only when LightningStor answers: without it nothing can be staged.
-    probe: unary(o.log, "Probe", async () => {
+    probe: handler(o.log, "Probe", async () => {
       try {
         await o.backend.listVolumes({ pageSize: 1, timeoutMs: o.probeTimeoutMs ?? 3000 });
         return { ready: true };
       } catch (err) {
-        o.log.warn("probe: LightningStor not answering", { code: status[codeOf(err)] });
+        o.log.warn({ code: status[codeOf(err)] }, "probe: LightningStor not answering");
         return { ready: false };
       }
     }),

@@ -1,8 +1,8 @@
 // lightningstor-csi: parse flags, start the CSI server and the registration
 // socket, stop cleanly on SIGTERM/SIGINT.
+import { errorMessage } from "@plasmacloud/common/errors";
 import { ConfigError, parseConfig, USAGE } from "./config";
-import { startDriver } from "./driver";
-import { createLogger } from "./log";
+import { driverLogger, startDriver } from "./driver";
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help")) {
@@ -13,13 +13,13 @@ async function main(): Promise<void> {
   try {
     parsed = parseConfig(process.argv.slice(2), process.env);
   } catch (err) {
-    console.error(`lightningstor-csi: ${err instanceof Error ? err.message : String(err)}\n\n${USAGE}`);
+    console.error(`lightningstor-csi: ${errorMessage(err)}\n\n${USAGE}`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   }
-  const log = createLogger(parsed.logLevel);
+  const log = driverLogger(parsed.logLevel);
   const driver = await startDriver(parsed.config, { log });
   const stop = (signal: string): void => {
-    log.info("stopping", { signal });
+    log.info({ signal }, "stopping");
     void driver.stop().then(() => process.exit(0));
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
@@ -27,6 +27,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(`lightningstor-csi: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`lightningstor-csi: ${errorMessage(err)}`);
   process.exit(1);
 });

@@ -6,10 +6,10 @@ import {
   type NodeServer,
   type VolumeUsage,
 } from "@plasmacloud/proto/csi";
+import type { Logger } from "@plasmacloud/common/log";
 import { failedPrecondition, invalidArgument } from "./errors";
-import { unary } from "./grpc";
+import { handler } from "./grpc";
 import type { VolumeLocks } from "./locks";
-import type { Logger } from "./log";
 import { parseCapability } from "./volumes/capability";
 import type { NodeDeps } from "./volumes/deps";
 import { Inspector } from "./volumes/inspect";
@@ -42,7 +42,7 @@ export function nodeService(o: NodeOptions): NodeServer {
   const { log, locks } = o;
 
   return {
-    nodeStageVolume: unary(log, "NodeStageVolume", async (req) => {
+    nodeStageVolume: handler(log, "NodeStageVolume", async (req) => {
       const id = requireId(req.volumeId);
       const staging = requirePath("staging_target_path", req.stagingTargetPath);
       const cap = parseCapability(req.volumeCapability, "volume_capability");
@@ -50,13 +50,13 @@ export function nodeService(o: NodeOptions): NodeServer {
       await locks.with(id, "NodeStageVolume", () => stager.stage(id, staging, cap));
       return {};
     }),
-    nodeUnstageVolume: unary(log, "NodeUnstageVolume", async (req) => {
+    nodeUnstageVolume: handler(log, "NodeUnstageVolume", async (req) => {
       const id = requireId(req.volumeId);
       const staging = requirePath("staging_target_path", req.stagingTargetPath);
       await locks.with(id, "NodeUnstageVolume", () => stager.unstage(id, staging));
       return {};
     }),
-    nodePublishVolume: unary(log, "NodePublishVolume", async (req) => {
+    nodePublishVolume: handler(log, "NodePublishVolume", async (req) => {
       const id = requireId(req.volumeId);
       const target = requirePath("target_path", req.targetPath);
       const cap = parseCapability(req.volumeCapability, "volume_capability");
@@ -67,13 +67,13 @@ export function nodeService(o: NodeOptions): NodeServer {
       await locks.with(id, "NodePublishVolume", () => publisher.publish(id, staging, target, cap, req.readonly));
       return {};
     }),
-    nodeUnpublishVolume: unary(log, "NodeUnpublishVolume", async (req) => {
+    nodeUnpublishVolume: handler(log, "NodeUnpublishVolume", async (req) => {
       const id = requireId(req.volumeId);
       const target = requirePath("target_path", req.targetPath);
       await locks.with(id, "NodeUnpublishVolume", () => publisher.unpublish(id, target));
       return {};
     }),
-    nodeGetVolumeStats: unary(log, "NodeGetVolumeStats", async (req) => {
+    nodeGetVolumeStats: handler(log, "NodeGetVolumeStats", async (req) => {
       const id = requireId(req.volumeId);
       const path = requirePath("volume_path", req.volumePath);
       const s = await inspector.stats(id, path);
@@ -85,7 +85,7 @@ export function nodeService(o: NodeOptions): NodeServer {
       }
       return { usage, volumeCondition: { abnormal: s.abnormal, message: s.message } };
     }),
-    nodeExpandVolume: unary(log, "NodeExpandVolume", async (req) => {
+    nodeExpandVolume: handler(log, "NodeExpandVolume", async (req) => {
       const id = requireId(req.volumeId);
       const path = requirePath("volume_path", req.volumePath);
       if (req.volumeCapability) parseCapability(req.volumeCapability, "volume_capability");
@@ -94,12 +94,12 @@ export function nodeService(o: NodeOptions): NodeServer {
       const size = await locks.with(id, "NodeExpandVolume", () => inspector.expand(id, path, required));
       return { capacityBytes: size };
     }),
-    nodeGetCapabilities: unary(log, "NodeGetCapabilities", async () => ({
+    nodeGetCapabilities: handler(log, "NodeGetCapabilities", async () => ({
       capabilities: [Rpc.STAGE_UNSTAGE_VOLUME, Rpc.GET_VOLUME_STATS, Rpc.EXPAND_VOLUME, Rpc.VOLUME_CONDITION, Rpc.SINGLE_NODE_MULTI_WRITER].map(
         (type) => ({ rpc: { type } }),
       ),
     })),
-    nodeGetInfo: unary(log, "NodeGetInfo", async () => ({
+    nodeGetInfo: handler(log, "NodeGetInfo", async () => ({
       nodeId: o.deps.nodeId,
       maxVolumesPerNode: BigInt(o.maxVolumesPerNode),
       // No topology: LightningStor volumes are reachable from every node.

@@ -4,8 +4,8 @@
 // with NotifyRegistrationStatus.
 import { Server } from "@grpc/grpc-js";
 import { RegistrationService, type RegistrationServer } from "@plasmacloud/proto/pluginregistration";
-import { unary } from "./grpc";
-import type { Logger } from "./log";
+import type { Logger } from "@plasmacloud/common/log";
+import { handler } from "./grpc";
 import { serveOnSocket, shutdown } from "./socket";
 
 export interface RegistrationOptions {
@@ -28,16 +28,16 @@ export interface RegistrationHandle {
 export async function startRegistration(o: RegistrationOptions): Promise<RegistrationHandle> {
   let last: { registered: boolean; error: string } | undefined;
   const impl: RegistrationServer = {
-    getInfo: unary(o.log, "Registration.GetInfo", async () => ({
+    getInfo: handler(o.log, "Registration.GetInfo", async () => ({
       type: "CSIPlugin",
       name: o.driverName,
       endpoint: o.endpoint,
       supportedVersions: ["1.0.0"],
     })),
-    notifyRegistrationStatus: unary(o.log, "Registration.NotifyRegistrationStatus", async (req) => {
+    notifyRegistrationStatus: handler(o.log, "Registration.NotifyRegistrationStatus", async (req) => {
       last = { registered: req.pluginRegistered, error: req.error };
-      if (req.pluginRegistered) o.log.info("registered with the node agent", { driver: o.driverName });
-      else o.log.error("node agent refused registration", { driver: o.driverName, error: req.error });
+      if (req.pluginRegistered) o.log.info({ driver: o.driverName }, "registered with the node agent");
+      else o.log.error({ driver: o.driverName, error: req.error }, "node agent refused registration");
       o.onStatus?.(req.pluginRegistered, req.error);
       return {};
     }),

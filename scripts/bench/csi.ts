@@ -1,19 +1,17 @@
 // CSI bench: one stage+publish+unpublish+unstage cycle through the driver's
 // socket against the same kernel work done directly (losetup, mount, bind
 // mount, umount x2, losetup -d), interleaved in one run; median of 20 each.
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
+import { run as exec } from "@plasmacloud/common/exec";
+import { silentLogger } from "@plasmacloud/common/log";
 import { TokenStore } from "../../stand-ins/src/iam/tokens";
 import { startLightningStorStandIn } from "../../stand-ins/src/lightningstor/server";
 import { DRIVER_NAME, startDriver } from "../../csi-driver/src/driver";
-import { silentLogger } from "../../csi-driver/src/log";
 import { CsiTestClient, mountCap } from "../../csi-driver/test/helpers/csi-client";
 import { sweep } from "../../csi-driver/test/helpers/host";
 
-const exec = promisify(execFile);
 const ROUNDS = 20;
 
 const median = (xs: number[]): number => {

@@ -1,8 +1,10 @@
 // LightningStor VolumeService client: bearer token read from a file (so it can
 // be rotated without a restart; never logged), tenant added to every request,
 // gRPC failures turned into BackendError carrying LightningStor's code.
-import { readFileSync, statSync } from "node:fs";
-import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+import { credentials, Metadata, status } from "@grpc/grpc-js";
+import { errorMessage } from "@plasmacloud/common/errors";
+import { grpcCodeOf, unary, type UnaryFn } from "@plasmacloud/common/grpc";
+import { TokenFile } from "@plasmacloud/common/token";
 import {
   VolumeServiceClient,
   type Attachment,
@@ -16,9 +18,14 @@ export interface Tenant {
   projectId: string;
 }
 
+/**
+ * A failed LightningStor call with LightningStor's own gRPC status, which the
+ * CSI caller sees unchanged (NOT_FOUND stays NOT_FOUND) unless a service maps it.
+ */
 export class BackendError extends CsiError {
-  constructor(code: status, message: string, readonly call: string) {
-    super(code, `lightningstor ${call}: ${message}`, { backendCall: call });
+  /** `failure` names the call and LightningStor's details ("GetVolume: ..."), as GrpcCallError does. */
+  constructor(code: status, readonly call: string, failure: unknown) {
+    super(code, `lightningstor ${errorMessage(failure)}`, { backendCall: call }, { cause: failure });
     this.name = "BackendError";
   }
 }
@@ -43,45 +50,40 @@ export interface VolumeBackend {
   close(): void;
 }
 
-type Callback<T> = (err: ServiceError | null, res: T) => void;
-
 export class LightningStorClient implements VolumeBackend {
   private readonly client: VolumeServiceClient;
-  private token: { value: string; mtimeMs: number } | undefined;
+  private readonly token: TokenFile;
 
   constructor(private readonly opts: LightningStorOptions) {
     this.client = new VolumeServiceClient(opts.address, credentials.createInsecure());
+    // Checked on every call (a stat beside a network round trip): a rotated
+    // token takes effect on the very next call.
+    this.token = new TokenFile(opts.tokenFile, 0);
   }
 
-  private async metadata(): Promise<Metadata> {
-    let st;
+  private metadata(): Metadata {
+    let token: string;
     try {
-      st = statSync(this.opts.tokenFile);
+      token = this.token.get();
     } catch (err) {
+      // Missing, unreadable or empty: this node's setup, not the caller's
+      // credentials, and usually passing (a secret being written), so the CO retries.
       throw new CsiError(status.UNAVAILABLE, "LightningStor token file is unreadable", { tokenFile: this.opts.tokenFile }, { cause: err });
     }
-    if (!this.token || this.token.mtimeMs !== st.mtimeMs) {
-      this.token = { value: readFileSync(this.opts.tokenFile, "utf8").trim(), mtimeMs: st.mtimeMs };
-    }
     const md = new Metadata();
-    md.set("authorization", `Bearer ${this.token.value}`);
+    md.set("authorization", `Bearer ${token}`);
     return md;
   }
 
-  private async call<Req, Res>(
-    name: string,
-    fn: (req: Req, md: Metadata, opts: { deadline: Date }, cb: Callback<Res>) => unknown,
-    req: Req,
-    timeoutMs?: number,
-  ): Promise<Res> {
-    const md = await this.metadata();
-    const deadline = new Date(Date.now() + (timeoutMs ?? this.opts.timeoutMs ?? 30_000));
-    return new Promise<Res>((resolve, reject) => {
-      fn.call(this.client, req, md, { deadline }, (err, res) => {
-        if (err) reject(new BackendError(err.code ?? status.UNKNOWN, err.details || err.message, name));
-        else resolve(res);
-      });
-    });
+  private async call<Req, Res>(method: string, fn: UnaryFn<Req, Res, Metadata>, req: Req, timeoutMs?: number): Promise<Res> {
+    const metadata = this.metadata();
+    try {
+      return await unary(this.client, method, fn, req, { metadata, timeoutMs: timeoutMs ?? this.opts.timeoutMs ?? 30_000 });
+    } catch (err) {
+      const code = grpcCodeOf(err);
+      if (code === undefined) throw err; // not a failed call but a fault here: INTERNAL
+      throw new BackendError(code, method, err);
+    }
   }
 
   createVolume(name: string, sizeBytes: bigint, parameters: Record<string, string>): Promise<Volume> {

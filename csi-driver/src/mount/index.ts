@@ -1,5 +1,5 @@
+// The mount table itself is read with @plasmacloud/common/mountinfo.
 export { Mounter } from "./mounter";
-export { canonicalPath, isReadOnly, mountAt, parseMountInfo, readMountInfo, type MountEntry } from "./mountinfo";
-export { ensureFilesystem, makeFilesystem, probe, quickFsType, SUPPORTED_FS, type FsType, type Probe } from "./format";
+export { ensureFilesystem, makeFilesystem, probe, quickFsType, readDevice, SUPPORTED_FS, type DeviceReader, type FsType, type Probe } from "./format";
 export { growFilesystem } from "./resize";
 export { filesystemUsage, type FsUsage } from "./stats";

@@ -1,7 +1,7 @@
 // mount(8)/umount(8) with argument arrays; results are checked against the
 // mount table rather than parsed from command output.
-import { run, type Runner } from "../exec";
-import { canonicalPath, mountAt, readMountInfo, type MountEntry } from "./mountinfo";
+import { run, type Runner } from "@plasmacloud/common/exec";
+import { canonicalPath, mountAt, readMountInfo, type MountEntry } from "@plasmacloud/common/mountinfo";
 
 export class Mounter {
   constructor(private readonly exec: Runner = run) {}
@@ -18,19 +18,20 @@ export class Mounter {
   }
 
   /**
-   * Unmounts everything stacked at target; not mounted is success. With
+   * Unmounts everything stacked at target; not mounted is success (looked up
+   * in the mount table first, not read from umount's complaint). With
    * detachLoop, umount(8) also releases a loop device that was the mount's
    * source (saves a losetup spawn; the attacher's detach then finds it gone).
    */
   async unmount(target: string, opts: { detachLoop?: boolean } = {}): Promise<void> {
-    const path = await canonicalPath(target);
+    const path = canonicalPath(target);
     // Each umount pops one mount stacked at the path.
-    const stacked = (await readMountInfo()).filter((e) => e.mountPoint === path).length;
+    const stacked = readMountInfo().filter((e) => e.mountPoint === path).length;
     const args = opts.detachLoop ? ["--detach-loop", path] : [path];
     for (let i = 0; i < stacked; i++) await this.exec("umount", args);
   }
 
-  async mountAt(target: string): Promise<MountEntry | undefined> {
-    return mountAt(await readMountInfo(), await canonicalPath(target));
+  mountAt(target: string): MountEntry | undefined {
+    return mountAt(readMountInfo(), canonicalPath(target));
   }
 }

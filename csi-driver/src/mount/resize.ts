@@ -1,7 +1,7 @@
 // Online filesystem growth after the device grew.
 import { status } from "@grpc/grpc-js";
+import { run, type Runner } from "@plasmacloud/common/exec";
 import { CsiError } from "../errors";
-import { run, type Runner } from "../exec";
 
 export async function growFilesystem(device: string, mountPath: string, fsType: string, exec: Runner = run): Promise<void> {
   switch (fsType) {

@@ -1,6 +1,7 @@
 // CSI VolumeCapability → what this driver will do with it. Malformed or
 // unsupported capabilities are INVALID_ARGUMENT naming the field.
 import { VolumeCapability_AccessMode_Mode as Mode, type VolumeCapability } from "@plasmacloud/proto/csi";
+import { errorMessage } from "@plasmacloud/common/errors";
 import { invalidArgument } from "../errors";
 import { SUPPORTED_FS, type FsType } from "../mount";
 
@@ -36,7 +37,7 @@ export function unsupportedReason(cap: VolumeCapability): string | undefined {
     parseCapability(cap, "volume_capability");
     return undefined;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorMessage(err); // shown to the CO as the reason, never decided on
   }
 }
 

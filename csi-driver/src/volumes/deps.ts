@@ -1,8 +1,8 @@
+import type { Runner } from "@plasmacloud/common/exec";
+import type { Logger } from "@plasmacloud/common/log";
 import type { Attachers } from "../attach";
-import type { Runner } from "../exec";
 import type { VolumeBackend } from "../lightningstor/client";
-import type { Logger } from "../log";
-import type { Mounter } from "../mount";
+import type { DeviceReader, Mounter } from "../mount";
 import type { StagingRecords } from "./records";
 
 /** What the node-side volume logic needs; injected so tests can observe it. */
@@ -14,4 +14,6 @@ export interface NodeDeps {
   records: StagingRecords;
   log: Logger;
   exec: Runner;
+  /** Reads a device's first bytes (the filesystem probe); production: readDevice. */
+  readDevice: DeviceReader;
 }

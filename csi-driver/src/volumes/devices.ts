@@ -2,7 +2,7 @@
 // (device node's rdev, or the mount table's source), never from memory.
 import { lstatSync, readlinkSync } from "node:fs";
 import { basename } from "node:path";
-import type { MountEntry } from "../mount";
+import type { MountEntry } from "@plasmacloud/common/mountinfo";
 
 /** For block access the staged device node lives here, inside staging_target_path. */
 export const BLOCK_STAGING_FILE = "device";

@@ -2,11 +2,13 @@
 // published/staged mount or device node and ask the kernel about it.
 import { lstat } from "node:fs/promises";
 import { status } from "@grpc/grpc-js";
+import { errorMessage } from "@plasmacloud/common/errors";
+import { ExecError } from "@plasmacloud/common/exec";
+import { canonicalPath, mountAt, readMountInfo, type MountEntry } from "@plasmacloud/common/mountinfo";
 import { blockDeviceSize, viewBase, viewsOf } from "../attach";
 import { CAP_SYS_RESOURCE, hasCapability } from "../capabilities";
-import { CsiError, errorMessage, failedPrecondition, notFound } from "../errors";
-import { ExecError } from "../exec";
-import { canonicalPath, filesystemUsage, growFilesystem, mountAt, readMountInfo, type FsUsage, type MountEntry } from "../mount";
+import { CsiError, failedPrecondition, notFound } from "../errors";
+import { filesystemUsage, growFilesystem, type FsUsage } from "../mount";
 import { isReadOnlyMode } from "./capability";
 import type { NodeDeps } from "./deps";
 import { deviceOfPath, mountsOfDevice } from "./devices";
@@ -23,14 +25,14 @@ export class Inspector {
   constructor(private readonly d: NodeDeps, private readonly canGrowOnline = () => hasCapability(CAP_SYS_RESOURCE)) {}
 
   async stats(volumeId: string, volumePathIn: string): Promise<VolumeStats> {
-    const path = await canonicalPath(volumePathIn);
+    const path = canonicalPath(volumePathIn);
     let st;
     try {
       st = await lstat(path);
     } catch {
       throw notFound("volume_path does not exist", { volumeId, volumePath: path });
     }
-    const mount = mountAt(await readMountInfo(), path);
+    const mount = mountAt(readMountInfo(), path);
     if (st.isBlockDevice() || (st.isFile() && mount)) {
       const dev = await deviceOfPath(path, mount);
       if (!dev) return { abnormal: true, message: "volume_path is not bound to a block device" };
@@ -46,13 +48,13 @@ export class Inspector {
 
   /** Refreshes the device size and grows the filesystem; returns the new device size. */
   async expand(volumeId: string, volumePathIn: string, requiredBytes: bigint): Promise<bigint> {
-    const path = await canonicalPath(volumePathIn);
+    const path = canonicalPath(volumePathIn);
     try {
       await lstat(path);
     } catch {
       throw notFound("volume_path does not exist", { volumeId, volumePath: path });
     }
-    const mount = mountAt(await readMountInfo(), path);
+    const mount = mountAt(readMountInfo(), path);
     const found = await deviceOfPath(path, mount);
     if (!found) throw notFound("volume_path is not a staged or published volume", { volumeId, volumePath: path });
     const device = (await viewBase(found)) ?? found;
@@ -75,14 +77,14 @@ export class Inspector {
     const ext = mount.fsType.startsWith("ext");
     if (!ext || this.canGrowOnline()) {
       await growFilesystem(device, path, mount.fsType, this.d.exec);
-      this.d.log.info("filesystem grown online", { volumeId, device, fsType: mount.fsType });
+      this.d.log.info({ volumeId, device, fsType: mount.fsType }, "filesystem grown online");
       return;
     }
     // Online ext4 growth needs CAP_SYS_RESOURCE. Without it the filesystem can
     // still be grown offline, but only while nothing but the staging mount
     // uses it: unmount, check, grow, mount again with the staged options.
     const rec = await this.d.records.get(volumeId);
-    const users = mountsOfDevice(await readMountInfo(), device).filter((m) => m.mountPoint !== rec?.stagingPath);
+    const users = mountsOfDevice(readMountInfo(), device).filter((m) => m.mountPoint !== rec?.stagingPath);
     if (!rec || users.length > 0 || isReadOnlyMode(rec.mode)) {
       throw failedPrecondition(
         "ext4 cannot grow while published on this node (online growth needs CAP_SYS_RESOURCE): unpublish, then expand the staged volume",
@@ -101,6 +103,6 @@ export class Inspector {
     } finally {
       await this.d.mounter.mount(device, rec.stagingPath, mount.fsType, rec.mountFlags);
     }
-    this.d.log.info("filesystem grown offline", { volumeId, device, fsType: mount.fsType });
+    this.d.log.info({ volumeId, device, fsType: mount.fsType }, "filesystem grown offline");
   }
 }

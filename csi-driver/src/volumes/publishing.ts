@@ -7,9 +7,9 @@
 import { lstatSync, mkdirSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
+import { canonicalPath, isReadOnly, mountAt, readMountInfo } from "@plasmacloud/common/mountinfo";
 import { createReadOnlyView, releaseView, viewBase } from "../attach";
 import { alreadyExists, CsiError, failedPrecondition } from "../errors";
-import { canonicalPath, isReadOnly, mountAt, readMountInfo } from "../mount";
 import { isReadOnlyMode, Mode, type Capability } from "./capability";
 import type { NodeDeps } from "./deps";
 import { BLOCK_STAGING_FILE, deviceOfPath, mountsOfDevice } from "./devices";
@@ -18,9 +18,9 @@ export class Publisher {
   constructor(private readonly d: NodeDeps) {}
 
   async publish(volumeId: string, stagingPathIn: string, targetPathIn: string, cap: Capability, readonly: boolean): Promise<void> {
-    const stagingPath = await canonicalPath(stagingPathIn);
-    const target = await canonicalPath(targetPathIn);
-    const mounts = await readMountInfo();
+    const stagingPath = canonicalPath(stagingPathIn);
+    const target = canonicalPath(targetPathIn);
+    const mounts = readMountInfo();
     const fsStaged = mountAt(mounts, stagingPath);
     const blockStaged = mountAt(mounts, join(stagingPath, BLOCK_STAGING_FILE));
     if (!fsStaged && !blockStaged) {
@@ -78,12 +78,12 @@ export class Publisher {
       }
       throw err;
     }
-    this.d.log.info("published", { volumeId, target, readonly: ro, access: cap.access });
+    this.d.log.info({ volumeId, target, readonly: ro, access: cap.access }, "published");
   }
 
   async unpublish(volumeId: string, targetPathIn: string): Promise<void> {
-    const target = await canonicalPath(targetPathIn);
-    const published = mountAt(await readMountInfo(), target);
+    const target = canonicalPath(targetPathIn);
+    const published = mountAt(readMountInfo(), target);
     const dev = published ? await deviceOfPath(target, published) : undefined;
     await this.d.mounter.unmount(target);
     if (dev) await releaseView(dev, this.d.exec);
@@ -105,6 +105,6 @@ export class Publisher {
     } else if (st) {
       rmSync(target, { force: true });
     }
-    if (st) this.d.log.info("unpublished", { volumeId, target });
+    if (st) this.d.log.info({ volumeId, target }, "unpublished");
   }
 }

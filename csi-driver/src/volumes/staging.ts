@@ -2,13 +2,15 @@
 // sure it holds a filesystem (format only if empty), mount it at the staging
 // path; and undo all of it, finding the pieces again from the mount table,
 // the loop devices and the staging record.
-import { status } from "@grpc/grpc-js";
 import { existsSync, mkdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { status } from "@grpc/grpc-js";
+import { errorMessage } from "@plasmacloud/common/errors";
+import { canonicalPath, isReadOnly, mountAt, readMountInfo, type MountEntry } from "@plasmacloud/common/mountinfo";
 import { loopBackingFile, releaseView, viewsOf, type AttachTarget } from "../attach";
 import { alreadyExists, CsiError, failedPrecondition } from "../errors";
 import { BackendError } from "../lightningstor/client";
-import { canonicalPath, ensureFilesystem, isReadOnly, mountAt, probe, readMountInfo, type MountEntry } from "../mount";
+import { ensureFilesystem, probe } from "../mount";
 import { isReadOnlyMode, type Capability } from "./capability";
 import type { NodeDeps } from "./deps";
 import { BLOCK_STAGING_FILE, deviceOfPath } from "./devices";
@@ -18,12 +20,12 @@ export class Stager {
   constructor(private readonly d: NodeDeps) {}
 
   async stage(volumeId: string, stagingPathIn: string, cap: Capability): Promise<void> {
-    const stagingPath = await canonicalPath(stagingPathIn);
+    const stagingPath = canonicalPath(stagingPathIn);
     let rec = await this.d.records.get(volumeId);
-    if (rec && rec.stagingPath !== stagingPath && (await this.isStaged(rec.stagingPath, rec.access))) {
+    if (rec && rec.stagingPath !== stagingPath && this.isStaged(rec.stagingPath, rec.access)) {
       throw failedPrecondition("volume is already staged at another staging_target_path", { volumeId, stagedAt: rec.stagingPath });
     }
-    const mounts = await readMountInfo();
+    const mounts = readMountInfo();
     const fsMount = mountAt(mounts, stagingPath);
     const blockMount = mountAt(mounts, join(stagingPath, BLOCK_STAGING_FILE));
     if (fsMount || blockMount) {
@@ -71,10 +73,10 @@ export class Stager {
         const fsType = await this.filesystemFor(device, cap, ro);
         await this.d.mounter.mount(device, stagingPath, fsType, ro ? [...cap.mountFlags, "ro"] : cap.mountFlags);
       }
-      this.d.log.info("staged", { volumeId, device, stagingPath, access: cap.access });
+      this.d.log.info({ volumeId, device, stagingPath, access: cap.access }, "staged");
     } catch (err) {
       await this.unstage(volumeId, stagingPath).catch((e: unknown) =>
-        this.d.log.error("rollback of failed stage failed", { volumeId, error: String(e) }),
+        this.d.log.error({ volumeId, error: errorMessage(e) }, "rollback of failed stage failed"),
       );
       throw err;
     }
@@ -114,7 +116,7 @@ export class Stager {
       createdStagingDir: false, // unknown: leave the directory in place
     };
     await this.d.records.put(rec);
-    this.d.log.info("adopted staged volume found in the mount table", { volumeId, stagingPath, device: dev });
+    this.d.log.info({ volumeId, stagingPath, device: dev }, "adopted staged volume found in the mount table");
     return rec;
   }
 
@@ -126,26 +128,26 @@ export class Stager {
       if (p.fsType !== cap.fsType) throw failedPrecondition(`volume holds ${p.fsType}, capability asks ${cap.fsType}`, { device });
       return p.fsType;
     }
-    const { fsType, formatted } = await ensureFilesystem(device, cap.fsType, this.d.exec);
+    const { fsType, formatted } = await ensureFilesystem(device, cap.fsType, this.d.exec, this.d.readDevice);
     if (fsType !== cap.fsType) {
       throw failedPrecondition(`volume holds ${fsType}, capability asks ${cap.fsType}; not reformatting`, { device });
     }
-    if (formatted) this.d.log.info("formatted empty volume", { device, fsType });
+    if (formatted) this.d.log.info({ device, fsType }, "formatted empty volume");
     return fsType;
   }
 
-  private async isStaged(stagingPath: string, access: "mount" | "block"): Promise<boolean> {
+  private isStaged(stagingPath: string, access: "mount" | "block"): boolean {
     const p = access === "block" ? join(stagingPath, BLOCK_STAGING_FILE) : stagingPath;
-    return (await this.d.mounter.mountAt(p)) !== undefined;
+    return this.d.mounter.mountAt(p) !== undefined;
   }
 
   /** Undoes stage; anything already gone is skipped, so repeats succeed. */
   async unstage(volumeId: string, stagingPathIn: string): Promise<void> {
-    const stagingPath = await canonicalPath(stagingPathIn);
+    const stagingPath = canonicalPath(stagingPathIn);
     const rec = await this.d.records.get(volumeId);
     const devices = new Set<string>();
     const blockNode = join(stagingPath, BLOCK_STAGING_FILE);
-    const mounts = await readMountInfo();
+    const mounts = readMountInfo();
     for (const p of [blockNode, stagingPath]) {
       const m = mountAt(mounts, p);
       if (!m) continue;
@@ -187,6 +189,6 @@ export class Stager {
       }
     }
     if (recHere) await this.d.records.delete(volumeId);
-    if (recHere || devices.size) this.d.log.info("unstaged", { volumeId, stagingPath, devices: [...devices].join(",") });
+    if (recHere || devices.size) this.d.log.info({ volumeId, stagingPath, devices: [...devices].join(",") }, "unstaged");
   }
 }

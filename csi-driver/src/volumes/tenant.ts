@@ -5,16 +5,14 @@
 // message reaches the other tenant's pod status, where PERMISSION_DENIED would
 // confirm that the volume id exists.
 import { status } from "@grpc/grpc-js";
+import { TenantKeys } from "@plasmacloud/proto/annotations";
 import { CsiError } from "../errors";
 import type { VolumeBackend } from "../lightningstor/client";
 
-export const ORG_KEY = "plasmacloud.io/org-id";
-export const PROJECT_KEY = "plasmacloud.io/project-id";
-
 /** Throws NOT_FOUND unless the volume belongs to the tenant named in volume_context (when one is named). */
 export async function checkTenant(backend: VolumeBackend, volumeId: string, ctx: Record<string, string>): Promise<void> {
-  const org = ctx[ORG_KEY];
-  const project = ctx[PROJECT_KEY];
+  const org = ctx[TenantKeys.orgId];
+  const project = ctx[TenantKeys.projectId];
   if (org === undefined && project === undefined) return; // no tenant named: the single-tenant contract as before
   const v = await backend.getVolume(volumeId); // NOT_FOUND already when the volume is outside this driver's tenant
   if (v.orgId !== (org ?? "") || v.projectId !== (project ?? "")) {

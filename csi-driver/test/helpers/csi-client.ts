@@ -1,17 +1,14 @@
 // A CSI client over the driver's unix socket for tests and the bench: each
 // RPC takes a partial request (missing fields get proto defaults, which is
-// how error paths are exercised) and returns a promise.
-import { credentials, Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+// how error paths are exercised) and returns a promise; a failure is
+// common/grpc's GrpcCallError, whose gRPC status codeOf reads.
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { grpcCodeOf, unary, type UnaryFn } from "@plasmacloud/common/grpc";
 import * as csi from "@plasmacloud/proto/csi";
 import * as reg from "@plasmacloud/proto/pluginregistration";
 
-type Cb<Res> = (err: ServiceError | null, res: Res) => void;
-type Method<Req, Res> = (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: Cb<Res>) => ClientUnaryCall;
-
-function call<Req, Res>(client: object, m: Method<Req, Res>, req: Req, timeoutMs: number): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    m.call(client, req, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => (err ? reject(err) : resolve(res)));
-  });
+function call<Req, Res>(client: object, method: string, m: UnaryFn<Req, Res, Metadata>, req: Req, timeoutMs: number): Promise<Res> {
+  return unary(client, method, m, req, { metadata: new Metadata(), timeoutMs });
 }
 
 interface Codec<T> {
@@ -38,35 +35,35 @@ export class CsiTestClient {
   }
 
   // Identity
-  getPluginInfo = () => call(this.identity, this.identity.getPluginInfo, req(csi.GetPluginInfoRequest, {}), this.timeoutMs);
-  getPluginCapabilities = () => call(this.identity, this.identity.getPluginCapabilities, req(csi.GetPluginCapabilitiesRequest, {}), this.timeoutMs);
-  probe = () => call(this.identity, this.identity.probe, req(csi.ProbeRequest, {}), this.timeoutMs);
+  getPluginInfo = () => call(this.identity, "getPluginInfo", this.identity.getPluginInfo, req(csi.GetPluginInfoRequest, {}), this.timeoutMs);
+  getPluginCapabilities = () => call(this.identity, "getPluginCapabilities", this.identity.getPluginCapabilities, req(csi.GetPluginCapabilitiesRequest, {}), this.timeoutMs);
+  probe = () => call(this.identity, "probe", this.identity.probe, req(csi.ProbeRequest, {}), this.timeoutMs);
 
   // Controller
-  createVolume = (p: Partial<csi.CreateVolumeRequest>) => call(this.controller, this.controller.createVolume, req(csi.CreateVolumeRequest, p), this.timeoutMs);
-  deleteVolume = (p: Partial<csi.DeleteVolumeRequest>) => call(this.controller, this.controller.deleteVolume, req(csi.DeleteVolumeRequest, p), this.timeoutMs);
+  createVolume = (p: Partial<csi.CreateVolumeRequest>) => call(this.controller, "createVolume", this.controller.createVolume, req(csi.CreateVolumeRequest, p), this.timeoutMs);
+  deleteVolume = (p: Partial<csi.DeleteVolumeRequest>) => call(this.controller, "deleteVolume", this.controller.deleteVolume, req(csi.DeleteVolumeRequest, p), this.timeoutMs);
   validate = (p: Partial<csi.ValidateVolumeCapabilitiesRequest>) =>
-    call(this.controller, this.controller.validateVolumeCapabilities, req(csi.ValidateVolumeCapabilitiesRequest, p), this.timeoutMs);
-  listVolumes = (p: Partial<csi.ListVolumesRequest>) => call(this.controller, this.controller.listVolumes, req(csi.ListVolumesRequest, p), this.timeoutMs);
+    call(this.controller, "validateVolumeCapabilities", this.controller.validateVolumeCapabilities, req(csi.ValidateVolumeCapabilitiesRequest, p), this.timeoutMs);
+  listVolumes = (p: Partial<csi.ListVolumesRequest>) => call(this.controller, "listVolumes", this.controller.listVolumes, req(csi.ListVolumesRequest, p), this.timeoutMs);
   controllerGetVolume = (p: Partial<csi.ControllerGetVolumeRequest>) =>
-    call(this.controller, this.controller.controllerGetVolume, req(csi.ControllerGetVolumeRequest, p), this.timeoutMs);
+    call(this.controller, "controllerGetVolume", this.controller.controllerGetVolume, req(csi.ControllerGetVolumeRequest, p), this.timeoutMs);
   controllerExpand = (p: Partial<csi.ControllerExpandVolumeRequest>) =>
-    call(this.controller, this.controller.controllerExpandVolume, req(csi.ControllerExpandVolumeRequest, p), this.timeoutMs);
+    call(this.controller, "controllerExpandVolume", this.controller.controllerExpandVolume, req(csi.ControllerExpandVolumeRequest, p), this.timeoutMs);
   controllerPublish = (p: Partial<csi.ControllerPublishVolumeRequest>) =>
-    call(this.controller, this.controller.controllerPublishVolume, req(csi.ControllerPublishVolumeRequest, p), this.timeoutMs);
+    call(this.controller, "controllerPublishVolume", this.controller.controllerPublishVolume, req(csi.ControllerPublishVolumeRequest, p), this.timeoutMs);
   controllerCapabilities = () =>
-    call(this.controller, this.controller.controllerGetCapabilities, req(csi.ControllerGetCapabilitiesRequest, {}), this.timeoutMs);
+    call(this.controller, "controllerGetCapabilities", this.controller.controllerGetCapabilities, req(csi.ControllerGetCapabilitiesRequest, {}), this.timeoutMs);
 
   // Node
-  stage = (p: Partial<csi.NodeStageVolumeRequest>) => call(this.node, this.node.nodeStageVolume, req(csi.NodeStageVolumeRequest, p), this.timeoutMs);
-  unstage = (p: Partial<csi.NodeUnstageVolumeRequest>) => call(this.node, this.node.nodeUnstageVolume, req(csi.NodeUnstageVolumeRequest, p), this.timeoutMs);
-  publish = (p: Partial<csi.NodePublishVolumeRequest>) => call(this.node, this.node.nodePublishVolume, req(csi.NodePublishVolumeRequest, p), this.timeoutMs);
+  stage = (p: Partial<csi.NodeStageVolumeRequest>) => call(this.node, "nodeStageVolume", this.node.nodeStageVolume, req(csi.NodeStageVolumeRequest, p), this.timeoutMs);
+  unstage = (p: Partial<csi.NodeUnstageVolumeRequest>) => call(this.node, "nodeUnstageVolume", this.node.nodeUnstageVolume, req(csi.NodeUnstageVolumeRequest, p), this.timeoutMs);
+  publish = (p: Partial<csi.NodePublishVolumeRequest>) => call(this.node, "nodePublishVolume", this.node.nodePublishVolume, req(csi.NodePublishVolumeRequest, p), this.timeoutMs);
   unpublish = (p: Partial<csi.NodeUnpublishVolumeRequest>) =>
-    call(this.node, this.node.nodeUnpublishVolume, req(csi.NodeUnpublishVolumeRequest, p), this.timeoutMs);
-  stats = (p: Partial<csi.NodeGetVolumeStatsRequest>) => call(this.node, this.node.nodeGetVolumeStats, req(csi.NodeGetVolumeStatsRequest, p), this.timeoutMs);
-  nodeExpand = (p: Partial<csi.NodeExpandVolumeRequest>) => call(this.node, this.node.nodeExpandVolume, req(csi.NodeExpandVolumeRequest, p), this.timeoutMs);
-  nodeCapabilities = () => call(this.node, this.node.nodeGetCapabilities, req(csi.NodeGetCapabilitiesRequest, {}), this.timeoutMs);
-  nodeInfo = () => call(this.node, this.node.nodeGetInfo, req(csi.NodeGetInfoRequest, {}), this.timeoutMs);
+    call(this.node, "nodeUnpublishVolume", this.node.nodeUnpublishVolume, req(csi.NodeUnpublishVolumeRequest, p), this.timeoutMs);
+  stats = (p: Partial<csi.NodeGetVolumeStatsRequest>) => call(this.node, "nodeGetVolumeStats", this.node.nodeGetVolumeStats, req(csi.NodeGetVolumeStatsRequest, p), this.timeoutMs);
+  nodeExpand = (p: Partial<csi.NodeExpandVolumeRequest>) => call(this.node, "nodeExpandVolume", this.node.nodeExpandVolume, req(csi.NodeExpandVolumeRequest, p), this.timeoutMs);
+  nodeCapabilities = () => call(this.node, "nodeGetCapabilities", this.node.nodeGetCapabilities, req(csi.NodeGetCapabilitiesRequest, {}), this.timeoutMs);
+  nodeInfo = () => call(this.node, "nodeGetInfo", this.node.nodeGetInfo, req(csi.NodeGetInfoRequest, {}), this.timeoutMs);
 }
 
 /** The kubelet-style side of registration: GetInfo then NotifyRegistrationStatus. */
@@ -75,9 +72,9 @@ export class RegistrationTestClient {
   constructor(socketPath: string) {
     this.client = new reg.RegistrationClient(`unix:${socketPath}`, credentials.createInsecure());
   }
-  getInfo = () => call(this.client, this.client.getInfo, req(reg.InfoRequest, {}), 10_000);
+  getInfo = () => call(this.client, "getInfo", this.client.getInfo, req(reg.InfoRequest, {}), 10_000);
   notify = (registered: boolean, error = "") =>
-    call(this.client, this.client.notifyRegistrationStatus, { pluginRegistered: registered, error }, 10_000);
+    call(this.client, "notifyRegistrationStatus", this.client.notifyRegistrationStatus, { pluginRegistered: registered, error }, 10_000);
   close(): void {
     this.client.close();
   }
@@ -98,7 +95,8 @@ export async function codeOf(p: Promise<unknown>): Promise<number> {
   try {
     await p;
   } catch (err) {
-    if (err && typeof err === "object" && "code" in err && typeof err.code === "number") return err.code;
+    const code = grpcCodeOf(err);
+    if (code !== undefined) return code;
     throw err;
   }
   throw new Error("expected the call to fail, it succeeded");

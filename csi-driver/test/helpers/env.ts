@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { silentLogger, type Logger } from "@plasmacloud/common/log";
 import { TokenStore } from "../../../stand-ins/src/iam/tokens";
 import { startLightningStorStandIn, type LightningStorStandIn } from "../../../stand-ins/src/lightningstor/server";
 import { startDriver, type DriverConfig, type RunningDriver, DRIVER_NAME } from "../../src/driver";
-import { silentLogger, type Logger } from "../../src/log";
 import { CsiTestClient } from "./csi-client";
 import { sweep } from "./host";
 

@@ -1,40 +1,40 @@
 // Looks at the host from outside the driver: the mount table, losetup, files.
 // Also the safety sweep that removes whatever a failed test left under its dir.
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mountsUnder as under, readMountInfo, type MountEntry } from "@plasmacloud/common/mountinfo";
 
-export interface HostMount {
-  mountPoint: string;
-  source: string;
-  fsType: string;
-  options: string[];
-}
+/** A mount as these helpers report it (the agent's volume tests use it too). */
+export type HostMount = MountEntry;
 
-const unescape = (s: string): string => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-
-/** Mounts whose mount point is under dir, from /proc/self/mountinfo (parsed independently of the driver). */
+/**
+ * Mounts at or below dir, deepest first, from /proc/self/mountinfo (with the
+ * shared parser, tested on its own in common/; no driver code involved).
+ */
 export function mountsUnder(dir: string): HostMount[] {
-  const out: HostMount[] = [];
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const f = line.split(" ");
-    const sep = f.indexOf("-");
-    if (sep < 0) continue;
-    const mp = unescape(f[4] ?? "");
-    if (mp === dir || mp.startsWith(dir + "/")) {
-      out.push({ mountPoint: mp, source: f[sep + 2] ?? "", fsType: f[sep + 1] ?? "", options: (f[5] ?? "").split(",") });
-    }
-  }
-  return out;
+  return under(readMountInfo(), dir);
 }
 
-/** Loop devices whose backing file is under dir, from `losetup --list --json`. */
-export function loopsUnder(dir: string): { name: string; backFile: string }[] {
+interface Loop {
+  name: string;
+  backFile: string;
+}
+
+/** Every bound loop device, from `losetup --list --json`. */
+function allLoops(): Loop[] {
   const raw = execFileSync("losetup", ["--list", "--json", "--output", "NAME,BACK-FILE"], { encoding: "utf8" });
   if (!raw.trim()) return [];
   const parsed = JSON.parse(raw) as { loopdevices?: { name: string; "back-file": string | null }[] };
-  return (parsed.loopdevices ?? [])
-    .map((l) => ({ name: l.name, backFile: (l["back-file"] ?? "").replace(/ \(deleted\)$/, "") }))
-    .filter((l) => l.backFile.startsWith(dir + "/"));
+  return (parsed.loopdevices ?? []).map((l) => ({ name: l.name, backFile: (l["back-file"] ?? "").replace(/ \(deleted\)$/, "") }));
+}
+
+/** Loop devices backed by another device (the driver's read-only views of a block volume). */
+export function loopsOver(device: string): Loop[] {
+  return allLoops().filter((l) => l.backFile === device);
+}
+
+/** Loop devices whose backing file is under dir. */
+export function loopsUnder(dir: string): Loop[] {
+  return allLoops().filter((l) => l.backFile.startsWith(dir + "/"));
 }
 
 export function findmntTarget(path: string): { target: string; source: string; options: string } | undefined {
@@ -51,7 +51,7 @@ export function findmntTarget(path: string): { target: string; source: string; o
 export function sweep(dir: string): string[] {
   const cleaned: string[] = [];
   for (let i = 0; i < 10; i++) {
-    const ms = mountsUnder(dir).sort((a, b) => b.mountPoint.length - a.mountPoint.length);
+    const ms = mountsUnder(dir);
     if (!ms.length) break;
     for (const m of ms) {
       try {
@@ -62,7 +62,11 @@ export function sweep(dir: string): string[] {
       }
     }
   }
-  for (const l of loopsUnder(dir)) {
+  // Read-only views (loops over those loops, from block publishes) go first.
+  const all = allLoops();
+  const files = all.filter((l) => l.backFile.startsWith(dir + "/"));
+  const views = all.filter((l) => files.some((f) => f.name === l.backFile));
+  for (const l of [...views, ...files]) {
     try {
       execFileSync("losetup", ["-d", l.name]);
       cleaned.push(`losetup -d ${l.name}`);

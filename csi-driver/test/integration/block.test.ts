@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, readSync, statSync, writeSync } from "
 import { execFileSync } from "node:child_process";
 import { startEnv, type TestEnv } from "../helpers/env";
 import { blockCap, Mode } from "../helpers/csi-client";
-import { loopsUnder, mountsUnder } from "../helpers/host";
+import { loopsOver, loopsUnder, mountsUnder } from "../helpers/host";
 import { VolumeUsage_Unit as Unit } from "@plasmacloud/proto/csi";
 
 const MiB = 1n << 20n;
@@ -33,6 +33,7 @@ describe("block volumes", () => {
     assert.ok(statSync(target).isBlockDevice());
     const loop = loopsUnder(env.dir)[0]?.name ?? "";
     assert.equal(statSync(target).rdev, statSync(loop).rdev, "target is the loop device");
+    assert.equal(loopsOver(loop).length, 1, "the read-only target is a read-only view of the volume's loop");
     const blkid = (() => {
       try {
         return execFileSync("blkid", ["-p", env.standIn.filePath(id)], { encoding: "utf8" });
@@ -64,7 +65,8 @@ describe("block volumes", () => {
     await env.csi.unpublish({ volumeId: id, targetPath: target });
     await env.csi.unpublish({ volumeId: id, targetPath: roTarget });
     assert.equal(existsSync(target), false, "block target file removed");
-    assert.equal(loopsUnder(env.dir).length, 1, "the read-only view is released at unpublish");
+    assert.deepEqual(loopsOver(loop), [], "the read-only view is released at unpublish");
+    assert.equal(loopsUnder(env.dir).length, 1, "the volume's own loop stays until unstage");
     await env.csi.unstage({ volumeId: id, stagingTargetPath: staging });
     assert.deepEqual(mountsUnder(env.dir), []);
     assert.deepEqual(loopsUnder(env.dir), []);

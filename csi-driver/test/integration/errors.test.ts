@@ -3,7 +3,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { credentials, Metadata, status } from "@grpc/grpc-js";
-import { VolumeServiceClient, type Volume } from "@plasmacloud/proto/lightningstor";
+import { grpcCodeOf, unary } from "@plasmacloud/common/grpc";
+import { VolumeServiceClient } from "@plasmacloud/proto/lightningstor";
 import { startEnv, OTHER_TENANT_TOKEN, type TestEnv } from "../helpers/env";
 import { blockCap, codeOf, Mode, mountCap } from "../helpers/csi-client";
 import { loopsUnder, mountsUnder } from "../helpers/host";
@@ -76,9 +77,7 @@ describe("error codes and idempotency", () => {
     const ls = new VolumeServiceClient(env.standIn.address, credentials.createInsecure());
     const md = new Metadata();
     md.set("authorization", `Bearer ${OTHER_TENANT_TOKEN}`);
-    const foreign = await new Promise<Volume>((res, rej) =>
-      ls.createVolume({ orgId: "", projectId: "", name: "theirs", sizeBytes: 8n * MiB, parameters: {} }, md, (e, v) => (e ? rej(e) : res(v))),
-    );
+    const foreign = await unary(ls, "CreateVolume", ls.createVolume, { orgId: "", projectId: "", name: "theirs", sizeBytes: 8n * MiB, parameters: {} }, { metadata: md, timeoutMs: 10_000 });
     ls.close();
     assert.equal(await codeOf(env.csi.stage({ volumeId: foreign.id, stagingTargetPath: env.path("foreign"), volumeCapability: mountCap() })), status.NOT_FOUND);
     assert.equal(await codeOf(env.csi.controllerGetVolume({ volumeId: foreign.id })), status.NOT_FOUND);
@@ -162,7 +161,7 @@ describe("error codes and idempotency", () => {
     const staging = env.path("s", "race");
     const req = { volumeId: vol, stagingTargetPath: staging, volumeCapability: mountCap() };
     const results = await Promise.allSettled([env.csi.stage(req), env.csi.stage(req)]);
-    const codes = results.map((r) => (r.status === "fulfilled" ? status.OK : (r.reason as { code: number }).code)).sort();
+    const codes = results.map((r) => (r.status === "fulfilled" ? status.OK : grpcCodeOf(r.reason))).sort();
     assert.deepEqual(codes, [status.OK, status.ABORTED].sort());
     await env.csi.stage(req);
     assert.equal(env.driver.locks.inFlight(), 0);

@@ -6,10 +6,12 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { status } from "@grpc/grpc-js";
+import { silentLogger } from "@plasmacloud/common/log";
 import { startEnv, type TestEnv } from "../helpers/env";
 import { CsiTestClient, RegistrationTestClient } from "../helpers/csi-client";
 import { startDriver } from "../../src/driver";
-import { silentLogger } from "../../src/log";
+import { CsiError } from "../../src/errors";
 
 describe("sockets and registration", () => {
   let env: TestEnv;
@@ -63,7 +65,7 @@ describe("sockets and registration", () => {
       const c = new CsiTestClient(endpoint);
       try {
         assert.equal((await c.getPluginInfo()).name, "csi.lightningstor.plasmacloud.io");
-        await assert.rejects(startDriver(cfg, { log: silentLogger }), /another process is serving/);
+        await assert.rejects(startDriver(cfg, { log: silentLogger }), (e: unknown) => e instanceof CsiError && e.code === status.FAILED_PRECONDITION && e.context.path === endpoint);
       } finally {
         c.close();
         await d.stop();

@@ -4,13 +4,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
+import { TenantKeys } from "@plasmacloud/proto/annotations";
 import { startEnv, ORG, PROJECT, type TestEnv } from "../helpers/env";
 import { codeOf, mountCap } from "../helpers/csi-client";
 import { loopsUnder, mountsUnder } from "../helpers/host";
 
 const MiB = 1n << 20n;
-const mine = { "plasmacloud.io/org-id": ORG, "plasmacloud.io/project-id": PROJECT };
-const theirs = { "plasmacloud.io/org-id": "org-b", "plasmacloud.io/project-id": "proj-b" };
+const mine = { [TenantKeys.orgId]: ORG, [TenantKeys.projectId]: PROJECT };
+const theirs = { [TenantKeys.orgId]: "org-b", [TenantKeys.projectId]: "proj-b" };
 
 describe("tenant in volume_context", () => {
   let env: TestEnv;
@@ -53,7 +54,7 @@ describe("tenant in volume_context", () => {
   });
 
   test("a partial tenant (org only) that does not match is refused too", async () => {
-    const code = await codeOf(env.csi.stage({ volumeId: vol, stagingTargetPath: env.path("staging", "t2"), volumeCapability: mountCap(), volumeContext: { "plasmacloud.io/org-id": ORG } }));
+    const code = await codeOf(env.csi.stage({ volumeId: vol, stagingTargetPath: env.path("staging", "t2"), volumeCapability: mountCap(), volumeContext: { [TenantKeys.orgId]: ORG } }));
     assert.equal(code, status.NOT_FOUND);
   });
 });
