@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // Builds ONE executable, dist/novanet:
-//   1. esbuild bundles src/main.ts (+ gRPC, generated proto code) into one CJS file;
+//   1. esbuild bundles src/main.ts and all it imports (@plasmacloud/common,
+//      proto's contracts and generated NovaNET code) into one CJS file;
 //   2. if this Node can, that file becomes a single-executable application
 //      (node --experimental-sea-config + postject, code cache on);
 //   3. otherwise dist/novanet is the bundle itself behind `#!/usr/bin/env node`.
 // NOVANET_BUILD=script forces 3 (the bench measures both ways).
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { builtinModules, createRequire } from "node:module";
 import { join } from "node:path";
 import { build } from "esbuild";
 
@@ -45,8 +46,14 @@ await build({
   legalComments: "none",
   logLevel: "warning",
 });
+const code = readFileSync(bundle, "utf8");
 // A real import() left in the bundle would break a code-cached SEA.
-if (/[^.\w]import\(/.test(readFileSync(bundle, "utf8"))) throw new Error("build: bundle still contains import()");
+if (/[^.\w]import\(/.test(code)) throw new Error("build: bundle still contains import()");
+// A SEA can require only node's builtins: a package left out of the bundle
+// (a workspace's exports map esbuild could not follow) must fail here, not at
+// a pod's first ADD.
+const external = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]).filter((id) => !id.startsWith("node:") && !builtinModules.includes(id));
+if (external.length) throw new Error(`build: bundle requires non-builtin modules: ${[...new Set(external)].join(", ")}`);
 
 function script() {
   // The package is "type": "module"; the bundle is CommonJS, so dist/ says so.

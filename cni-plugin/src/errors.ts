@@ -1,5 +1,7 @@
-// CNI error codes (spec 1.1.0 "Error codes") and the one error type every
-// layer throws. main.ts turns it into the spec's error JSON on stdout.
+// CNI error codes (spec 1.1.0 "Error codes") and the one error type the
+// plugin reports. toErrorJson is the one place any failure becomes the
+// spec's error JSON on stdout.
+import { ExecError } from "@plasmacloud/common/errors";
 
 export const CniCode = {
   IncompatibleVersion: 1,
@@ -36,10 +38,20 @@ export interface CniErrorJson {
   details?: string;
 }
 
-export function toErrorJson(e: unknown, cniVersion: string): CniErrorJson {
-  if (e instanceof CniError) {
-    return e.details ? { cniVersion, code: e.code, msg: e.message, details: e.details } : { cniVersion, code: e.code, msg: e.message };
+/** The CNI error a failure is reported as; undefined for a bug (199, exit 2). */
+export function asCniError(e: unknown): CniError | undefined {
+  if (e instanceof CniError) return e;
+  // Every host command (ip, nsenter, ovs-vsctl) fails alike: 105 with the command line and its stderr.
+  if (e instanceof ExecError) {
+    const why = e.reason === "exit" ? `exit ${e.exitCode}` : e.reason;
+    return new CniError(CniCode.PlumbingFailed, `${e.command} failed`, `${e.command} ${e.args.join(" ")}: ${why}: ${e.stderr.trim()}`);
   }
+  return undefined;
+}
+
+export function toErrorJson(e: unknown, cniVersion: string): CniErrorJson {
+  const c = asCniError(e);
+  if (c) return c.details ? { cniVersion, code: c.code, msg: c.message, details: c.details } : { cniVersion, code: c.code, msg: c.message };
   const err = e instanceof Error ? e : new Error(String(e));
   return { cniVersion, code: CniCode.Internal, msg: "internal error", details: err.stack ?? err.message };
 }

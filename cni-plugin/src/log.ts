@@ -1,26 +1,22 @@
-// Minimal logger: one JSON line per event, to the config's logFile when set,
-// otherwise to stderr (stdout belongs to the CNI result). Callers never pass
-// secrets; the bearer token does not leave novanet/client.ts.
-import { appendFileSync } from "node:fs";
+// The plugin's log: @plasmacloud/common/log's JSON lines (pino's format,
+// credentials redacted). stdout belongs to the CNI result, so lines go to the
+// config's logFile; without one (or if it cannot be written) only warnings
+// and errors reach the runtime's stderr.
+import { createLogger, fdSink, fileSink, type Logger } from "@plasmacloud/common/log";
 
-let target: string | undefined;
+export type Log = Pick<Logger, "info" | "warn" | "error">;
 
-export function setLogFile(path: string | undefined): void {
-  target = path;
+function logTo(file: string | undefined): Log {
+  const problems = createLogger({ component: "novanet", level: "warn", sink: file ? fileSink(file, fdSink(2)) : fdSink(2) });
+  if (!file) return problems;
+  const routine = createLogger({ component: "novanet", level: "info", sink: fileSink(file, () => undefined) });
+  return { info: routine.info, warn: problems.warn, error: problems.error };
 }
 
-export function log(level: "info" | "warn" | "error", msg: string, fields: Record<string, unknown> = {}): void {
-  const line = `${JSON.stringify({ ts: new Date().toISOString(), level, msg, pid: process.pid, ...fields })}\n`;
-  if (target) {
-    try {
-      appendFileSync(target, line);
-      return;
-    } catch {
-      // Fall through: a broken log file must not fail the verb.
-    }
-  }
-  // Without a log file only problems are worth the runtime's stderr.
-  if (level !== "info") process.stderr.write(line);
+export let log: Log = logTo(undefined);
+
+export function setLogFile(path: string | undefined): void {
+  log = logTo(path);
 }
 
 const tracing = process.env.NOVANET_TRACE === "1";

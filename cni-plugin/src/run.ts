@@ -2,7 +2,7 @@
 // and the exit code out. main.ts wires it to the real process; tests call it.
 import { decode, parseNetConf, peekVersion } from "./config/config.js";
 import { readEnv } from "./env.js";
-import { CniError, toErrorJson } from "./errors.js";
+import { asCniError, toErrorJson } from "./errors.js";
 import { log, setLogFile } from "./log.js";
 
 /** Runs one invocation; returns what to print and the exit code. */
@@ -30,7 +30,7 @@ export async function run(env: NodeJS.ProcessEnv, stdin: string): Promise<{ out:
     return { out: result === undefined ? "" : JSON.stringify(result), code: 0 };
   } catch (err) {
     const j = toErrorJson(err, cniVersion);
-    log("error", j.msg, { code: j.code, details: j.details, command: env.CNI_COMMAND, containerId: env.CNI_CONTAINERID });
-    return { out: JSON.stringify(j), code: err instanceof CniError ? 1 : 2 };
+    log.error({ code: j.code, details: j.details, command: env.CNI_COMMAND, containerId: env.CNI_CONTAINERID }, j.msg);
+    return { out: JSON.stringify(j), code: asCniError(err) ? 1 : 2 };
   }
 }

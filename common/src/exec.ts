@@ -4,7 +4,11 @@
 // decide on codes, not on message text.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { CodedError, type Context } from "./errors";
+import { ExecError, type Context } from "./errors";
+
+// The error class lives in errors.ts so a program can recognise it without
+// loading node:child_process (novanet's VERSION runs no command).
+export { ExecError };
 
 export interface ExecResult {
   stdout: string;
@@ -20,25 +24,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Added to the error's context. */
   context?: Context;
-}
-
-export class ExecError extends CodedError {
-  constructor(
-    readonly command: string,
-    readonly args: readonly string[],
-    /** null when the command did not run to an exit (not found, killed). */
-    readonly exitCode: number | null,
-    readonly stdout: string,
-    readonly stderr: string,
-    readonly reason: "exit" | "not-found" | "timeout" | "spawn",
-    context: Context = {},
-  ) {
-    const why = reason === "exit" ? `exit ${exitCode}` : reason === "timeout" ? "timed out" : reason === "not-found" ? "not found" : "could not start";
-    const tail = stderr.trim().slice(0, 500);
-    super(reason === "timeout" ? "DeadlineExceeded" : reason === "not-found" ? "NotFound" : "Internal",
-      `${command} failed (${why})${tail ? `: ${tail}` : ""}`, { command, args: args.join(" "), exitCode: exitCode ?? undefined, ...context });
-    this.name = "ExecError";
-  }
+  /** The child is killed once stdout or stderr holds more than this; default 16 MiB. */
+  maxOutputBytes?: number;
 }
 
 const resolved = new Map<string, string>();
@@ -69,8 +56,17 @@ export const run: Runner = (command, args, opts = {}) =>
       child.kill("SIGKILL");
     }, opts.timeoutMs ?? 120_000);
     const text = (b: Buffer[]): string => Buffer.concat(b).toString("utf8");
-    child.stdout?.on("data", (b: Buffer) => out.push(b));
-    child.stderr?.on("data", (b: Buffer) => err.push(b));
+    const cap = opts.maxOutputBytes ?? 16 << 20;
+    let size = 0;
+    let overflow = false;
+    const collect = (into: Buffer[]) => (b: Buffer): void => {
+      size += b.length;
+      if (size <= cap) return void into.push(b);
+      overflow = true;
+      child.kill("SIGKILL"); // a runaway command must not take the caller's memory
+    };
+    child.stdout?.on("data", collect(out));
+    child.stderr?.on("data", collect(err));
     child.on("error", (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(new ExecError(command, args, null, "", e.message, e.code === "ENOENT" ? "not-found" : "spawn", opts.context));
@@ -78,7 +74,7 @@ export const run: Runner = (command, args, opts = {}) =>
     child.on("close", (code) => {
       clearTimeout(timer);
       if (code === 0 && !timedOut) return resolve({ stdout: text(out), stderr: text(err) });
-      reject(new ExecError(command, args, code, text(out), text(err), timedOut ? "timeout" : "exit", opts.context));
+      reject(new ExecError(command, args, code, text(out), text(err), timedOut ? "timeout" : overflow ? "output-limit" : "exit", opts.context));
     });
     child.stdin?.on("error", () => undefined); // a child that exits before reading
     if (opts.input !== undefined) child.stdin?.end(opts.input);

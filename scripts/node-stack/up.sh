@@ -78,7 +78,9 @@ TOML
 novanet_token=$PLASMA_STACK_DIR/novanet.token
 [ -s "$novanet_token" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$novanet_token")
 plugin=$repo/cni-plugin/dist/novanet
-if [ ! -x "$plugin" ] || [ -n "$(find "$repo/cni-plugin/src" "$repo/proto/gen/novanet" -newer "$plugin" -name '*.ts' 2>/dev/null | head -1)" ]; then
+# Rebuilt when any source bundled into it is newer: the plugin, @plasmacloud/common,
+# proto's entries and contracts, the generated NovaNET code.
+if [ ! -x "$plugin" ] || [ -n "$(find "$repo/cni-plugin/src" "$repo/common/src" "$repo/proto/src" "$repo/proto/gen/novanet" -newer "$plugin" -name '*.ts' 2>/dev/null | head -1)" ]; then
   (cd "$repo" && npm run build -w cni-plugin >/dev/null)
 fi
 install -m 0755 "$plugin" "$PLASMA_STACK_DIR/cni/bin/novanet"

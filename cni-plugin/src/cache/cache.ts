@@ -5,13 +5,14 @@
 // under "novanet"; tenant can always be re-derived from config + cniArgs.
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { NovanetMode } from "@plasmacloud/proto/netconf";
 import { CniCode, CniError } from "../errors.js";
 import type { CniResult } from "../result.js";
 
 export interface NovanetCacheInfo {
   portId: string;
   hostVeth: string;
-  mode: "ovs" | "bridge";
+  mode: NovanetMode;
   bridge: string;
   orgId: string;
   projectId: string;

@@ -1,83 +1,56 @@
 // The network config on stdin: parse, validate (errors name the field), and
 // resolve the tenant context. Decoding failures are error 6, bad values 7,
-// an unsupported cniVersion 1.
+// an unsupported cniVersion 1. The shape is the contract the agent writes,
+// NovanetNetConf in @plasmacloud/proto/netconf; fields.ts reads every key
+// through it.
+import { TenantKeys } from "@plasmacloud/proto/annotations";
+import type { NovanetNetConf, NovanetServerConf, ValidAttachment } from "@plasmacloud/proto/netconf";
 import { CniCode, CniError } from "../errors.js";
 import { isSupportedVersion, type CniResult, type CniVersion } from "../result.js";
-import { resolveTenant, type K8sPod, type TenantContext } from "./tenant.js";
+import { bad, isRaw, optString, reqString, type Raw } from "./fields.js";
+import { resolveTenant, TENANT_SOURCES, type K8sPod, type TenantContext, type TenantField } from "./tenant.js";
 
-export type Mode = "ovs" | "bridge";
+/** The contract's tls object; `tls: true` (system CAs) parses to {}. */
+export type TlsFiles = Exclude<NonNullable<NovanetServerConf["tls"]>, true>;
 
-export interface TlsConf { caFile?: string; certFile?: string; keyFile?: string; serverName?: string }
+/** The contract's `novanet` block with its default applied. */
+export type ServerConf = Omit<NovanetServerConf, "timeout_ms" | "tls"> & { timeout_ms: number; tls?: TlsFiles };
 
-export interface ServerConf {
-  addr: string;
-  tokenFile?: string;
-  tls?: TlsConf;
-  timeoutMs: number;
-}
-
-export interface Attachment { containerID: string; ifname: string }
-
-export interface NetConf {
+/** The contract's fields with their defaults applied, plus what is resolved per call. */
+export interface NetConf extends Pick<NovanetNetConf, "name" | "ovsdb" | "mtu" | "logFile">, Required<Pick<NovanetNetConf, "mode" | "bridge" | "cacheDir">> {
   cniVersion: CniVersion;
-  name: string;
   server: ServerConf;
-  mode: Mode;
-  /** OVS: the integration bridge. Bridge mode: prefix of the per-subnet bridge name. */
-  bridge: string;
-  /** ovs-vsctl --db target; undefined uses ovs-vsctl's default. */
-  ovsdb?: string;
-  mtu?: number;
-  cacheDir: string;
-  logFile?: string;
   tenant: TenantContext;
   pod: K8sPod;
   prevResult?: CniResult;
-  validAttachments?: Attachment[];
+  validAttachments?: ValidAttachment[];
 }
 
 export const DEFAULT_CACHE_DIR = "/var/lib/cni/results";
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-
-function bad(field: string, why: string): CniError {
-  return new CniError(CniCode.InvalidConfig, `invalid network config: ${field} ${why}`);
-}
-
-function str(o: Json, key: string, field: string, required: boolean): string | undefined {
-  const v = o[key];
-  if (v === undefined || v === null || v === "") {
-    if (required) throw bad(field, "is required");
-    return undefined;
-  }
-  if (typeof v !== "string") throw bad(field, "must be a string");
-  return v;
-}
-
 /** Parses stdin just far enough to learn the cniVersion (for error output). */
 export function peekVersion(stdin: string): string | undefined {
   try {
     const o: unknown = JSON.parse(stdin);
-    return isObj(o) && typeof o.cniVersion === "string" ? o.cniVersion : undefined;
+    return isRaw<NovanetNetConf>(o) && typeof o.cniVersion === "string" ? o.cniVersion : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function decode(stdin: string): Json {
+export function decode(stdin: string): Raw<NovanetNetConf> {
   let o: unknown;
   try {
     o = JSON.parse(stdin);
   } catch (e) {
     throw new CniError(CniCode.DecodeFailure, "failed to decode network config", (e as Error).message);
   }
-  if (!isObj(o)) throw new CniError(CniCode.DecodeFailure, "failed to decode network config", "expected a JSON object");
+  if (!isRaw<NovanetNetConf>(o)) throw new CniError(CniCode.DecodeFailure, "failed to decode network config", "expected a JSON object");
   return o;
 }
 
-export function checkVersion(o: Json): CniVersion {
+export function checkVersion(o: Raw<NovanetNetConf>): CniVersion {
   const v = o.cniVersion;
   if (v === undefined) throw bad("cniVersion", "is required");
   if (!isSupportedVersion(v)) {
@@ -86,36 +59,38 @@ export function checkVersion(o: Json): CniVersion {
   return v;
 }
 
-function parseServer(o: Json): ServerConf {
+function parseServer(o: Raw<NovanetNetConf>): ServerConf {
   const n = o.novanet;
-  if (!isObj(n)) throw bad("novanet", "is required (an object with server_addr)");
-  const addr = str(n, "server_addr", "novanet.server_addr", true) as string;
+  if (!isRaw<NovanetServerConf>(n)) throw bad("novanet", "is required (an object with server_addr)");
+  const addr = reqString(n, "server_addr", "novanet.");
   if (!/^[^\s/]+:\d+$/.test(addr) && !addr.startsWith("unix:")) throw bad("novanet.server_addr", "must be host:port or unix:PATH");
   const timeout = n.timeout_ms ?? 5000;
   if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout <= 0) throw bad("novanet.timeout_ms", "must be a positive integer");
-  const server: ServerConf = { addr, tokenFile: str(n, "token_file", "novanet.token_file", false), timeoutMs: timeout };
-  if (n.tls !== undefined && n.tls !== null && n.tls !== false) {
-    if (n.tls === true) server.tls = {};
-    else if (isObj(n.tls)) {
+  const server: ServerConf = { server_addr: addr, token_file: optString(n, "token_file", "novanet."), timeout_ms: timeout };
+  const tls = n.tls;
+  if (tls !== undefined && tls !== null && tls !== false) {
+    if (tls === true) server.tls = {};
+    else if (isRaw<TlsFiles>(tls)) {
       server.tls = {
-        caFile: str(n.tls, "ca_file", "novanet.tls.ca_file", false),
-        certFile: str(n.tls, "cert_file", "novanet.tls.cert_file", false),
-        keyFile: str(n.tls, "key_file", "novanet.tls.key_file", false),
-        serverName: str(n.tls, "server_name", "novanet.tls.server_name", false),
+        ca_file: optString(tls, "ca_file", "novanet.tls."),
+        cert_file: optString(tls, "cert_file", "novanet.tls."),
+        key_file: optString(tls, "key_file", "novanet.tls."),
+        server_name: optString(tls, "server_name", "novanet.tls."),
       };
-      if (!server.tls.certFile !== !server.tls.keyFile) throw bad("novanet.tls", "cert_file and key_file go together");
+      if (!server.tls.cert_file !== !server.tls.key_file) throw bad("novanet.tls", "cert_file and key_file go together");
     } else throw bad("novanet.tls", "must be true or an object");
   }
   return server;
 }
 
-function parseAttachments(o: Json): Attachment[] | undefined {
-  const v = o["cni.dev/valid-attachments"];
+function parseAttachments(o: Raw<NovanetNetConf>): ValidAttachment[] | undefined {
+  const key = "cni.dev/valid-attachments";
+  const v = o[key];
   if (v === undefined) return undefined;
-  if (!Array.isArray(v)) throw bad("cni.dev/valid-attachments", "must be a list");
-  return v.map((a, i) => {
-    if (!isObj(a) || typeof a.containerID !== "string" || typeof a.ifname !== "string") {
-      throw bad(`cni.dev/valid-attachments[${i}]`, "must be {containerID, ifname}");
+  if (!Array.isArray(v)) throw bad(key, "must be a list");
+  return v.map((a: unknown, i) => {
+    if (!isRaw<ValidAttachment>(a) || typeof a.containerID !== "string" || typeof a.ifname !== "string") {
+      throw bad(`${key}[${i}]`, "must be {containerID, ifname}");
     }
     return { containerID: a.containerID, ifname: a.ifname };
   });
@@ -125,13 +100,13 @@ function parseAttachments(o: Json): Attachment[] | undefined {
 export function parseNetConf(stdin: string, cniArgs: [string, string][]): NetConf {
   const o = decode(stdin);
   const cniVersion = checkVersion(o);
-  const name = str(o, "name", "name", true) as string;
+  const name = reqString(o, "name");
   if (!NAME.test(name)) throw bad("name", "must start alphanumeric, then alphanumerics, '_', '.', '-'");
-  const type = str(o, "type", "type", true);
+  const type = reqString(o, "type");
   if (type !== "novanet") throw bad("type", `must be "novanet", got ${JSON.stringify(type)}`);
-  const mode = (str(o, "mode", "mode", false) ?? "ovs") as Mode;
+  const mode = optString(o, "mode") ?? "ovs";
   if (mode !== "ovs" && mode !== "bridge") throw bad("mode", `must be "ovs" or "bridge", got ${JSON.stringify(mode)}`);
-  const bridge = str(o, "bridge", "bridge", false) ?? (mode === "ovs" ? "br-int" : "nvbr");
+  const bridge = optString(o, "bridge") ?? (mode === "ovs" ? "br-int" : "nvbr");
   if (mode === "ovs" && (bridge.length > 15 || /[/:\s]/.test(bridge))) throw bad("bridge", "must be a valid interface name");
   if (mode === "bridge" && !/^[a-z0-9-]{1,5}$/.test(bridge)) throw bad("bridge", "in bridge mode is a name prefix of 1-5 of [a-z0-9-]");
   const mtu = o.mtu;
@@ -139,28 +114,28 @@ export function parseNetConf(stdin: string, cniArgs: [string, string][]): NetCon
     throw bad("mtu", "must be an integer in 576..65535");
   }
   const prev = o.prevResult;
-  if (prev !== undefined && !isObj(prev)) throw bad("prevResult", "must be an object");
+  if (prev !== undefined && !isRaw<CniResult>(prev)) throw bad("prevResult", "must be an object");
   return {
     cniVersion, name, mode, bridge,
     server: parseServer(o),
-    ovsdb: str(o, "ovsdb", "ovsdb", false),
-    mtu: mtu as number | undefined,
-    cacheDir: str(o, "cacheDir", "cacheDir", false) ?? DEFAULT_CACHE_DIR,
-    logFile: str(o, "logFile", "logFile", false),
+    ovsdb: optString(o, "ovsdb"),
+    mtu,
+    cacheDir: optString(o, "cacheDir") ?? DEFAULT_CACHE_DIR,
+    logFile: optString(o, "logFile"),
     ...resolveTenant(o, cniArgs),
+    // Earlier plugins' result, passed through: only its shape is ours to trust.
     prevResult: prev as CniResult | undefined,
     validAttachments: parseAttachments(o),
   };
 }
 
 /** The ids ADD needs; the error names every place the field may come from. */
-export function requireTenant(c: NetConf, fields: readonly ("orgId" | "projectId" | "subnetId")[]): Required<TenantContext> {
-  const names = { orgId: "org_id", projectId: "project_id", subnetId: "subnet_id" } as const;
+export function requireTenant(c: NetConf, fields: readonly TenantField[]): Required<TenantContext> {
   for (const f of fields) {
     if (!c.tenant[f]) {
-      const n = names[f];
+      const { conf: n, cniArg } = TENANT_SOURCES[f];
       throw new CniError(CniCode.InvalidConfig, `invalid network config: ${n} is required`,
-        `set ${n} in the network config, runtimeConfig.novanet.${n}, the pod annotation plasmacloud.io/${n.replace("_", "-")}, args.cni.novanet.${n} or CNI_ARGS NOVANET_${n.toUpperCase()}`);
+        `set ${n} in the network config, runtimeConfig.novanet.${n}, the pod annotation ${TenantKeys[f]}, args.cni.novanet.${n} or CNI_ARGS ${cniArg}`);
     }
   }
   return { orgId: c.tenant.orgId ?? "", projectId: c.tenant.projectId ?? "", subnetId: c.tenant.subnetId ?? "" };

@@ -1,5 +1,7 @@
 // What the verbs need from NovaNET, free of gRPC types so that importing it
-// costs nothing; client.ts (loaded lazily) implements it over gRPC.
+// costs nothing; client.ts (loaded lazily) implements it over gRPC. A failed
+// call rejects with GrpcCallError (@plasmacloud/common/grpc): its `code` is
+// the repo's ErrorCode, mapped once from the gRPC status by codeFromGrpc.
 
 export interface Tenant { orgId: string; projectId: string }
 
@@ -22,15 +24,6 @@ export interface PortInfo {
   macAddress: string;
   ipAddress: string;
   ipPrefixLen: number;
-}
-
-export type NovanetErrorKind =
-  | "unavailable" | "unauthenticated" | "not_found" | "already_exists" | "exhausted" | "invalid" | "other";
-
-export class NovanetError extends Error {
-  constructor(readonly kind: NovanetErrorKind, readonly method: string, message: string) {
-    super(`NovaNET ${method}: ${message}`);
-  }
 }
 
 export interface NovanetApi {

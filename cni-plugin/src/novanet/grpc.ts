@@ -5,18 +5,7 @@
 // verb. The stand-in server is grpc-js, so interop is tested on every call.
 import { connect, constants, type ClientHttp2Session, type SecureClientSessionOptions } from "node:http2";
 import { connect as netConnect } from "node:net";
-
-/** gRPC status codes the client reacts to (subset of grpc's Status enum). */
-export const GrpcStatus = {
-  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14, UNAUTHENTICATED: 16,
-} as const;
-
-export class GrpcError extends Error {
-  constructor(readonly code: number, readonly details: string) {
-    super(details);
-  }
-}
+import { GrpcCallError, GrpcStatus } from "@plasmacloud/common/grpc";
 
 export interface TransportOptions {
   /** "host:port" or "unix:/path". */
@@ -49,7 +38,10 @@ export class GrpcTransport {
     return s;
   }
 
+  /** One call; a failure (transport or status) rejects with GrpcCallError. */
   unary<Req, Res>(m: UnaryMethod<Req, Res>, req: Req, metadata: Record<string, string>, timeoutMs: number): Promise<Res> {
+    const method = m.path.slice(m.path.lastIndexOf("/") + 1);
+    const fail = (code: number, details: string): GrpcCallError => new GrpcCallError(method, code, details, { addr: this.opts.addr });
     return new Promise((resolve, reject) => {
       let stream;
       try {
@@ -58,11 +50,11 @@ export class GrpcTransport {
           "grpc-timeout": `${Math.max(1, Math.ceil(timeoutMs))}m`, ...metadata,
         });
       } catch (e) {
-        reject(new GrpcError(GrpcStatus.UNAVAILABLE, (e as Error).message));
+        reject(fail(GrpcStatus.UNAVAILABLE, (e as Error).message));
         return;
       }
       let settled = false;
-      const finish = (err: GrpcError | undefined, res?: Res): void => {
+      const finish = (err: GrpcCallError | undefined, res?: Res): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -71,7 +63,7 @@ export class GrpcTransport {
       };
       const timer = setTimeout(() => {
         stream.close(constants.NGHTTP2_CANCEL);
-        finish(new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`));
+        finish(fail(GrpcStatus.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`));
       }, timeoutMs);
       const chunks: Buffer[] = [];
       let status: number | undefined;
@@ -84,22 +76,22 @@ export class GrpcTransport {
       };
       stream.on("response", (h) => {
         const httpStatus = Number(h[":status"]);
-        if (httpStatus !== 200) finish(new GrpcError(GrpcStatus.UNAVAILABLE, `HTTP status ${httpStatus}`));
+        if (httpStatus !== 200) finish(fail(GrpcStatus.UNAVAILABLE, `HTTP status ${httpStatus}`));
         readStatus(h); // trailers-only responses carry the status here
       });
       stream.on("trailers", (h) => readStatus(h));
       stream.on("data", (b: Buffer) => chunks.push(b));
-      stream.on("error", (e: Error) => finish(new GrpcError(GrpcStatus.UNAVAILABLE, e.message)));
+      stream.on("error", (e: Error) => finish(fail(GrpcStatus.UNAVAILABLE, e.message)));
       stream.on("close", () => {
-        if (status === undefined) return finish(new GrpcError(GrpcStatus.UNAVAILABLE, "stream closed without grpc-status"));
-        if (status !== GrpcStatus.OK) return finish(new GrpcError(status, message));
+        if (status === undefined) return finish(fail(GrpcStatus.UNAVAILABLE, "stream closed without grpc-status"));
+        if (status !== GrpcStatus.OK) return finish(fail(status, message));
         const body = Buffer.concat(chunks);
-        if (body.length < 5 || body[0] !== 0) return finish(new GrpcError(GrpcStatus.INTERNAL, "malformed or compressed response"));
+        if (body.length < 5 || body[0] !== 0) return finish(fail(GrpcStatus.INTERNAL, "malformed or compressed response"));
         const len = body.readUInt32BE(1);
         try {
           finish(undefined, m.responseDeserialize(body.subarray(5, 5 + len)));
         } catch (e) {
-          finish(new GrpcError(GrpcStatus.INTERNAL, `cannot decode response: ${(e as Error).message}`));
+          finish(fail(GrpcStatus.INTERNAL, `cannot decode response: ${(e as Error).message}`));
         }
       });
       const msg = m.requestSerialize(req);

@@ -6,8 +6,10 @@
 //                 parallel.
 // Both are idempotent (a repeated ADD re-applies settings); detach()
 // tolerates anything already gone.
+import { ExecError } from "@plasmacloud/common/exec";
+import type { NovanetMode } from "@plasmacloud/proto/netconf";
 import { bridgeLines, ensureBridge } from "./bridge.js";
-import { CommandError, ipBatch } from "./exec.js";
+import { ipBatch } from "./ip.js";
 import { deleteLink, linkExists, linkMac } from "./link.js";
 import { configureContainer } from "./netns.js";
 import { addOvsPort, delOvsPort } from "./ovs.js";
@@ -22,7 +24,7 @@ export interface PairSpec {
 }
 
 export interface AttachSpec extends PairSpec {
-  mode: "ovs" | "bridge";
+  mode: NovanetMode;
   /** OVS integration bridge or the subnet's Linux bridge. */
   bridge: string;
   ovsdb?: string;
@@ -64,7 +66,7 @@ export async function configure(s: AttachSpec): Promise<Attached> {
   if (h.status === "rejected") throw h.reason;
   if (c.status === "rejected") {
     // A leftover host end whose peer is not in this netns: start over once.
-    if (!(c.reason instanceof CommandError)) throw c.reason;
+    if (!(c.reason instanceof ExecError)) throw c.reason;
     await deleteLink(s.host);
     await ipBatch([...pairLines(s), ...host]);
     await configureContainer(s.netns, inside);
@@ -73,7 +75,7 @@ export async function configure(s: AttachSpec): Promise<Attached> {
   return { hostMac: linkMac(s.host) ?? "", bridgeMac: s.mode === "bridge" ? linkMac(s.bridge) : undefined };
 }
 
-export async function detach(mode: "ovs" | "bridge", ovsdb: string | undefined, ovsBridge: string, host: string): Promise<void> {
+export async function detach(mode: NovanetMode, ovsdb: string | undefined, ovsBridge: string, host: string): Promise<void> {
   if (mode === "ovs") await delOvsPort(ovsdb, ovsBridge, host);
   // Deleting the host end removes the peer inside the netns too.
   await deleteLink(host);

@@ -1,7 +1,7 @@
 // Bridge-mode fallback: one Linux bridge per subnet holding the subnet's
 // gateway address, so pods reach each other and their gateway without OVS.
 import { createHash } from "node:crypto";
-import { CommandError, run } from "./exec.js";
+import { run } from "@plasmacloud/common/exec";
 import { linkExists } from "./link.js";
 
 function bridgeMac(name: string): string {
@@ -17,7 +17,9 @@ export async function ensureBridge(name: string): Promise<void> {
     // result of a repeated ADD would change as pods come and go.
     await run("ip", ["link", "add", "name", name, "address", bridgeMac(name), "type", "bridge"]);
   } catch (e) {
-    if (!(e instanceof CommandError && /File exists/.test(e.stderr))) throw e;
+    // `ip` exits 2 for every netlink error: a concurrent ADD that won the race
+    // shows in the kernel's state, not in the exit code.
+    if (!linkExists(name)) throw e;
   }
 }
 

@@ -1,7 +1,8 @@
 // Host-side links: existence and MAC via sysfs (no exec), creation of the
 // veth pair, deletion, and listing our veths by their alias.
 import { existsSync, readFileSync } from "node:fs";
-import { CommandError, ipJson, run } from "./exec.js";
+import { run } from "@plasmacloud/common/exec";
+import { ipJson } from "./ip.js";
 
 export function linkExists(name: string): boolean {
   return existsSync(`/sys/class/net/${name}`);
@@ -21,8 +22,8 @@ export async function deleteLink(name: string): Promise<void> {
   try {
     await run("ip", ["link", "del", name]);
   } catch (e) {
-    if (e instanceof CommandError && /Cannot find device|does not exist/.test(e.stderr)) return;
-    throw e;
+    // Gone meanwhile (a concurrent DEL, its netns deleted): the state says so, not the message.
+    if (linkExists(name)) throw e;
   }
 }
 

@@ -1,7 +1,7 @@
 // The container side: address, link up and default route inside the pod's
 // netns (one nsenter + `ip -batch`), and reading them back for CHECK.
 import { existsSync } from "node:fs";
-import { ipBatch, ipJson } from "./exec.js";
+import { ipBatch, ipJson } from "./ip.js";
 
 export function netnsExists(path: string): boolean {
   return existsSync(path);

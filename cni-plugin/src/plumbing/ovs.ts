@@ -1,7 +1,7 @@
 // OVS mode: the host veth becomes a port of the integration bridge with
 // external_ids:iface-id=<NovaNET port id>, which is how ovn-controller binds
 // a logical port to this chassis.
-import { CommandError, run } from "./exec.js";
+import { run } from "@plasmacloud/common/exec";
 
 function base(db: string | undefined): string[] {
   return [...(db ? [`--db=${db}`] : []), "--timeout=10"];
@@ -16,15 +16,11 @@ export async function delOvsPort(db: string | undefined, bridge: string, veth: s
   await run("ovs-vsctl", [...base(db), "--if-exists", "del-port", bridge, veth]);
 }
 
-/** iface-id of an OVS interface, or undefined if the interface is not in OVS. */
+/** iface-id of an OVS interface, or undefined if the interface is not in OVS or has none. */
 export async function ovsIfaceId(db: string | undefined, veth: string): Promise<string | undefined> {
-  try {
-    const out = await run("ovs-vsctl", [...base(db), "--if-exists", "get", "Interface", veth, "external_ids:iface-id"]);
-    const v = out.trim();
-    return v ? v.replace(/^"|"$/g, "") : undefined;
-  } catch (e) {
-    if (e instanceof CommandError && /no key|no row/.test(e.stderr)) return undefined;
-    throw e;
-  }
+  // --if-exists: a missing row prints nothing and a missing key an empty line (ovs-vsctl(8)), exit 0.
+  const { stdout } = await run("ovs-vsctl", [...base(db), "--if-exists", "get", "Interface", veth, "external_ids:iface-id"]);
+  const v = stdout.trim();
+  return v ? v.replace(/^"|"$/g, "") : undefined;
 }
 

@@ -2,12 +2,13 @@
 // the subnet (gateway, DNS, MTU come from NovaNET, never guessed), plumb the
 // veth, cache and print the result. Anything this call created is rolled back
 // on failure.
+import { errorCode } from "@plasmacloud/common/errors";
 import { requireTenant, type NetConf } from "../config/config.js";
 import { writeCache } from "../cache/cache.js";
 import type { CniEnv } from "../env.js";
 import { CniCode, CniError } from "../errors.js";
 import { log, trace } from "../log.js";
-import { NovanetError, type NovanetApi, type PortInfo, type Tenant } from "../novanet/api.js";
+import type { NovanetApi, PortInfo, Tenant } from "../novanet/api.js";
 import { configure, createPair, detach } from "../plumbing/attach.js";
 import { linkExists } from "../plumbing/link.js";
 import { bridgeName, hostVethName, vethAlias } from "../plumbing/names.js";
@@ -17,7 +18,7 @@ import { deviceOwner, fromNovanet, openNovanet, portName } from "./common.js";
 
 /**
  * Creates the attachment's port; a repeated ADD (or a concurrent one) meets
- * ALREADY_EXISTS and takes the port that is there. Create-first saves a round
+ * a Conflict (ALREADY_EXISTS) and takes the port that is there. Create-first saves a round
  * trip on the common path.
  */
 async function createOrFindPort(api: NovanetApi, t: Tenant, subnetId: string, env: CniEnv, name: string):
@@ -25,7 +26,7 @@ async function createOrFindPort(api: NovanetApi, t: Tenant, subnetId: string, en
   try {
     return { port: await api.createPort(t, { subnetId, deviceId: env.containerId, deviceOwner: deviceOwner(), name }), created: true };
   } catch (e) {
-    if (!(e instanceof NovanetError && e.kind === "already_exists")) throw e;
+    if (errorCode(e) !== "Conflict") throw e;
     const port = (await api.listPortsByDevice(t, env.containerId)).find((p) => p.name === name);
     if (!port) throw e;
     return { port, created: false };
@@ -95,7 +96,7 @@ export async function add(env: CniEnv, conf: NetConf, stdin: string): Promise<Cn
       config: Buffer.from(stdin).toString("base64"), cniArgs: env.args, result,
       novanet: { portId: port.id, hostVeth: host, mode: conf.mode, bridge, orgId: t.orgId, projectId: t.projectId, subnetId: ids.subnetId },
     });
-    log("info", "ADD done", { containerId: env.containerId, ifname: env.ifname, port: port.id, ip: port.ipAddress, pod: conf.pod });
+    log.info({ containerId: env.containerId, ifname: env.ifname, port: port.id, ip: port.ipAddress, pod: conf.pod }, "ADD done");
     return result;
   } catch (e) {
     await pair.catch(() => undefined); // let creation settle before removing
@@ -109,7 +110,7 @@ export async function add(env: CniEnv, conf: NetConf, stdin: string): Promise<Cn
 async function rollback(api: NovanetApi, t: Tenant, conf: NetConf, host: string, removeVeth: boolean, port: PortInfo | undefined): Promise<void> {
   // Best effort: the original error is what the runtime must see.
   if (removeVeth) {
-    await detach(conf.mode, conf.ovsdb, conf.bridge, host).catch((e: unknown) => log("warn", "rollback: veth", { err: String(e) }));
+    await detach(conf.mode, conf.ovsdb, conf.bridge, host).catch((e: unknown) => log.warn({ err: e }, "rollback: veth"));
   }
-  if (port) await api.deletePort(t, port.id).catch((e: unknown) => log("warn", "rollback: port", { port: port.id, err: String(e) }));
+  if (port) await api.deletePort(t, port.id).catch((e: unknown) => log.warn({ port: port.id, err: e }, "rollback: port"));
 }

@@ -1,25 +1,38 @@
 // Helpers shared by the verbs: lazy NovaNET client, error mapping, names.
 import { hostname } from "node:os";
+import type { ErrorCode } from "@plasmacloud/common/errors";
+import { GrpcCallError } from "@plasmacloud/common/grpc";
 import type { NetConf } from "../config/config.js";
 import { CniCode, CniError } from "../errors.js";
-import { NovanetError, type NovanetApi } from "../novanet/api.js";
+import type { NovanetApi } from "../novanet/api.js";
 
-/** Loads @grpc/grpc-js only now, so VERSION/CHECK never pay for it. */
+/** Loads the gRPC client only now, so VERSION/CHECK never pay for it. */
 export async function openNovanet(conf: NetConf): Promise<NovanetApi> {
   const { connectNovanet } = await import("../novanet/client.js");
   return connectNovanet(conf.server);
 }
 
-/** A NovaNET failure as a CNI error the runtime can act on. */
+const unavailable = [CniCode.TryAgainLater, "NovaNET unavailable"] as const;
+const refused = [CniCode.NovanetAuth, "NovaNET rejected the credentials"] as const;
+/** The plugin's one map from a NovaNET failure's error code to the CNI code the runtime acts on. */
+const cniCodes: Partial<Record<ErrorCode, readonly [number, string]>> = {
+  Unavailable: unavailable,
+  DeadlineExceeded: unavailable,
+  Unauthenticated: refused,
+  PermissionDenied: refused,
+  NotFound: [CniCode.UnknownSubnet, "NovaNET: not found"],
+  ResourceExhausted: [CniCode.SubnetExhausted, "NovaNET: subnet has no free address"],
+};
+
+/** A failed NovaNET call as the CNI error the runtime can act on; `what` says what the plugin was doing. */
+export function novanetCniError(e: GrpcCallError, what: string): CniError {
+  const [code, msg] = cniCodes[e.code] ?? [CniCode.NovanetRejected, "NovaNET refused the request"];
+  return new CniError(code, `${msg} while ${what}`, `NovaNET ${e.message}`);
+}
+
+/** novanetCniError for NovaNET failures; anything else passes through. */
 export function fromNovanet(e: unknown, what: string): unknown {
-  if (!(e instanceof NovanetError)) return e;
-  switch (e.kind) {
-    case "unavailable": return new CniError(CniCode.TryAgainLater, `NovaNET unavailable while ${what}`, e.message);
-    case "unauthenticated": return new CniError(CniCode.NovanetAuth, `NovaNET rejected the credentials while ${what}`, e.message);
-    case "not_found": return new CniError(CniCode.UnknownSubnet, `NovaNET: not found while ${what}`, e.message);
-    case "exhausted": return new CniError(CniCode.SubnetExhausted, `NovaNET: subnet has no free address while ${what}`, e.message);
-    default: return new CniError(CniCode.NovanetRejected, `NovaNET refused the request while ${what}`, e.message);
-  }
+  return e instanceof GrpcCallError ? novanetCniError(e, what) : e;
 }
 
 /** Port name: unique per device, so one pod may hold one port per network+ifname. */

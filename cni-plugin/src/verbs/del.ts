@@ -33,7 +33,7 @@ export async function del(env: CniEnv, conf: NetConf): Promise<undefined> {
       // ADD refuses to run without a tenant and caches the one it used, so an
       // attachment with neither never reached NovaNET: only local state can
       // exist. Failing here would pin its sandbox in the runtime for good.
-      log("warn", "DEL without a tenant: no NovaNET port can exist, local cleanup only", { containerId: env.containerId });
+      log.warn({ containerId: env.containerId }, "DEL without a tenant: no NovaNET port can exist, local cleanup only");
       return 0;
     }
     const api = await openNovanet(conf);
@@ -50,6 +50,6 @@ export async function del(env: CniEnv, conf: NetConf): Promise<undefined> {
   if (r.status === "rejected") throw r.reason;
   // Only now: a failed release leaves the entry for a retried DEL or GC.
   removeCache(conf.cacheDir, conf.name, env.containerId, env.ifname);
-  log("info", "DEL done", { containerId: env.containerId, ifname: env.ifname, portsReleased: r.value });
+  log.info({ containerId: env.containerId, ifname: env.ifname, portsReleased: r.value }, "DEL done");
   return undefined;
 }

@@ -2,8 +2,8 @@
 // cni.dev/valid-attachments goes: host veths (found by their alias), cache
 // entries, and the NovaNET ports behind them, plus ports this node created
 // in the configured subnet that no valid attachment owns.
+import { decode, type NetConf } from "../config/config.js";
 import { resolveTenant } from "../config/tenant.js";
-import type { NetConf } from "../config/config.js";
 import { listCache, removeCache, type CacheEntry } from "../cache/cache.js";
 import { CniCode, CniError } from "../errors.js";
 import { log } from "../log.js";
@@ -20,8 +20,7 @@ const key = (containerId: string, ifname: string): string => `${containerId}/${i
 function tenantOf(e: CacheEntry, conf: NetConf): Tenant | undefined {
   if (e.novanet) return { orgId: e.novanet.orgId, projectId: e.novanet.projectId };
   try {
-    const o = JSON.parse(Buffer.from(e.config, "base64").toString("utf8")) as Record<string, unknown>;
-    const { tenant } = resolveTenant(o, e.cniArgs ?? []);
+    const { tenant } = resolveTenant(decode(Buffer.from(e.config, "base64").toString("utf8")), e.cniArgs ?? []);
     const orgId = tenant.orgId ?? conf.tenant.orgId;
     const projectId = tenant.projectId ?? conf.tenant.projectId;
     return orgId && projectId ? { orgId, projectId } : undefined;
@@ -76,7 +75,7 @@ export async function gc(conf: NetConf): Promise<undefined> {
   } finally {
     api?.close();
   }
-  log("info", "GC done", { stale: stale.size, errors: errors.length });
+  log.info({ stale: stale.size, errors: errors.length }, "GC done");
   if (errors.length) throw errors[0];
   return undefined;
 }

@@ -20,7 +20,8 @@ function newest(dir: string): number {
 
 export function ensureBuilt(): string {
   const sources = Math.max(
-    newest(join(pluginDir, "src")), newest(join(repo, "proto/gen/novanet")),
+    // Bundled in: the plugin, @plasmacloud/common, proto's entries and contracts, the generated NovaNET code.
+    newest(join(pluginDir, "src")), newest(join(repo, "common/src")), newest(join(repo, "proto/src")), newest(join(repo, "proto/gen/novanet")),
     statSync(join(pluginDir, "scripts/build.mjs")).mtimeMs, statSync(join(pluginDir, "package.json")).mtimeMs,
   );
   if (!existsSync(pluginBin) || statSync(pluginBin).mtimeMs < sources) {

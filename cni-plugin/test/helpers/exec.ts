@@ -1,22 +1,18 @@
-// Small process helpers for tests: async (the in-process stand-in must keep
-// serving while the plugin runs), argument arrays only.
-import { spawn } from "node:child_process";
+// Process helpers for tests on @plasmacloud/common/exec (argument arrays,
+// async so the in-process stand-in keeps serving while the plugin runs).
+// exec() reports the exit code instead of throwing: tests assert on it.
+import { ExecError, run } from "@plasmacloud/common/exec";
 
 export interface Ran { code: number; stdout: string; stderr: string }
 
-export function exec(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (b: Buffer) => out.push(b));
-    child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-    // A child that exits without reading its stdin must not fail the test.
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(opts.input ?? "");
-  });
+export async function exec(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Ran> {
+  try {
+    // stdin is always a pipe, as a container runtime gives the plugin.
+    return { code: 0, ...(await run(cmd, args, { env: opts.env, input: opts.input ?? "" })) };
+  } catch (e) {
+    if (!(e instanceof ExecError) || e.exitCode === null) throw e;
+    return { code: e.exitCode, stdout: e.stdout, stderr: e.stderr };
+  }
 }
 
 /** Runs and insists on success; returns stdout. */

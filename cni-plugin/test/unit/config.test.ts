@@ -2,6 +2,7 @@
 // the documented precedence of tenant sources.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { POD_ANNOTATIONS_CAPABILITY, TenantKeys } from "@plasmacloud/proto/annotations";
 import { parseNetConf, requireTenant } from "../../src/config/config.js";
 import { parseCniArgs, readEnv } from "../../src/env.js";
 import { CniError } from "../../src/errors.js";
@@ -12,8 +13,10 @@ const base = {
   org_id: "org-top", project_id: "proj-top", subnet_id: "sn-top",
 };
 const parse = (o: unknown, args: [string, string][] = []) => parseNetConf(JSON.stringify(o), args);
-function throwsCode(fn: () => unknown, code: number, re?: RegExp): void {
-  assert.throws(fn, (e: unknown) => e instanceof CniError && e.code === code && (!re || re.test(`${e.message} ${e.details}`)));
+/** `names`: a pattern, or a string the message or details must contain. */
+function throwsCode(fn: () => unknown, code: number, names?: RegExp | string): void {
+  const named = (s: string): boolean => names === undefined || (typeof names === "string" ? s.includes(names) : names.test(s));
+  assert.throws(fn, (e: unknown) => e instanceof CniError && e.code === code && named(`${e.message} ${e.details}`));
 }
 
 test("defaults: ovs mode on br-int, libcni's cache dir, 5 s timeout", () => {
@@ -21,7 +24,7 @@ test("defaults: ovs mode on br-int, libcni's cache dir, 5 s timeout", () => {
   assert.equal(c.mode, "ovs");
   assert.equal(c.bridge, "br-int");
   assert.equal(c.cacheDir, "/var/lib/cni/results");
-  assert.equal(c.server.timeoutMs, 5000);
+  assert.equal(c.server.timeout_ms, 5000);
   assert.equal(parse({ ...base, mode: "bridge" }).bridge, "nvbr");
 });
 
@@ -45,15 +48,15 @@ test("tenant precedence: runtimeConfig > args > CNI_ARGS > top level, per field"
 });
 
 test("pod annotations passed by the runtime set the tenant, below runtimeConfig.novanet", () => {
-  const ann = { "plasmacloud.io/org-id": "org-ann", "plasmacloud.io/project-id": "proj-ann", "plasmacloud.io/subnet-id": "sn-ann", other: "x" };
+  const ann = { [TenantKeys.orgId]: "org-ann", [TenantKeys.projectId]: "proj-ann", [TenantKeys.subnetId]: "sn-ann", other: "x" };
   const args: [string, string][] = [["NOVANET_ORG_ID", "org-env"]];
-  const c = parse({ ...base, runtimeConfig: { "io.kubernetes.cri.pod-annotations": ann } }, args);
+  const c = parse({ ...base, runtimeConfig: { [POD_ANNOTATIONS_CAPABILITY]: ann } }, args);
   assert.deepEqual(c.tenant, { orgId: "org-ann", projectId: "proj-ann", subnetId: "sn-ann" });
-  const d = parse({ ...base, runtimeConfig: { novanet: { subnet_id: "sn-rc" }, "io.kubernetes.cri.pod-annotations": ann } });
+  const d = parse({ ...base, runtimeConfig: { novanet: { subnet_id: "sn-rc" }, [POD_ANNOTATIONS_CAPABILITY]: ann } });
   assert.equal(d.tenant.subnetId, "sn-rc");
   // containerd sends null when the sandbox has no annotations.
-  assert.equal(parse({ ...base, runtimeConfig: { "io.kubernetes.cri.pod-annotations": null } }).tenant.orgId, "org-top");
-  throwsCode(() => parse({ ...base, runtimeConfig: { "io.kubernetes.cri.pod-annotations": { "plasmacloud.io/org-id": 3 } } }), 7, /plasmacloud\.io\/org-id/);
+  assert.equal(parse({ ...base, runtimeConfig: { [POD_ANNOTATIONS_CAPABILITY]: null } }).tenant.orgId, "org-top");
+  throwsCode(() => parse({ ...base, runtimeConfig: { [POD_ANNOTATIONS_CAPABILITY]: { [TenantKeys.orgId]: 3 } } }), 7, TenantKeys.orgId);
 });
 
 test("K8S_POD_* only label the attachment", () => {

@@ -2,7 +2,8 @@
 // the error JSON.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CniError, toErrorJson } from "../../src/errors.js";
+import { ExecError } from "@plasmacloud/common/exec";
+import { asCniError, CniError, toErrorJson } from "../../src/errors.js";
 import { bridgeName, hostVethName, parseVethAlias, vethAlias } from "../../src/plumbing/names.js";
 import { convertResult, mergeResults, type CniResult } from "../../src/result.js";
 
@@ -46,4 +47,11 @@ test("errors render as the spec's error object", () => {
   assert.deepEqual(toErrorJson(new CniError(3, "gone"), "0.4.0"), { cniVersion: "0.4.0", code: 3, msg: "gone" });
   const j = toErrorJson(new Error("boom"), "1.1.0");
   assert.equal(j.code, 199);
+});
+
+test("a failed host command is 105 with its command line and stderr", () => {
+  const e = new ExecError("ip", ["link", "del", "nv0"], 2, "", "Cannot find device \"nv0\"\n", "exit");
+  assert.deepEqual(toErrorJson(e, "1.0.0"), { cniVersion: "1.0.0", code: 105, msg: "ip failed", details: 'ip link del nv0: exit 2: Cannot find device "nv0"' });
+  assert.equal(asCniError(new ExecError("ovs-vsctl", ["show"], null, "", "spawn ovs-vsctl ENOENT", "not-found"))?.code, 105);
+  assert.equal(asCniError(new Error("bug")), undefined, "a bug is not a CNI error (exit 2)");
 });

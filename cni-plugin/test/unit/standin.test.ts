@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { TokenStore } from "../../../stand-ins/src/iam/tokens.js";
 import { macFor } from "../../../stand-ins/src/novanet/ipam.js";
 import { startNovanetStandIn, type NovanetStandIn } from "../../../stand-ins/src/novanet/server.js";
-import { NovanetError, type NovanetApi } from "../../src/novanet/api.js";
+import type { ErrorCode } from "@plasmacloud/common/errors";
+import { GrpcCallError } from "@plasmacloud/common/grpc";
+import type { NovanetApi } from "../../src/novanet/api.js";
 import { connectNovanet } from "../../src/novanet/client.js";
 
 const dir = mkdtempSync(join(tmpdir(), "standin-"));
@@ -23,10 +25,10 @@ const B = { orgId: "org-b", projectId: "proj-b" };
 function client(token: string): NovanetApi {
   const f = join(dir, `tok-${token}`);
   writeFileSync(f, token);
-  return connectNovanet({ addr: s.address, tokenFile: f, timeoutMs: 3000 });
+  return connectNovanet({ server_addr: s.address, token_file: f, timeout_ms: 3000 });
 }
-async function rejects(p: Promise<unknown>, kind: NovanetError["kind"]): Promise<void> {
-  await assert.rejects(p, (e: unknown) => e instanceof NovanetError && e.kind === kind);
+async function rejects(p: Promise<unknown>, code: ErrorCode): Promise<void> {
+  await assert.rejects(p, (e: unknown) => e instanceof GrpcCallError && e.code === code);
 }
 
 before(async () => {
@@ -44,11 +46,11 @@ after(async () => {
 });
 
 test("auth: no or bad token is UNAUTHENTICATED", async () => {
-  const anon = connectNovanet({ addr: s.address, timeoutMs: 3000 });
-  await rejects(anon.getSubnet(A, "a1"), "unauthenticated");
+  const anon = connectNovanet({ server_addr: s.address, timeout_ms: 3000 });
+  await rejects(anon.getSubnet(A, "a1"), "Unauthenticated");
   anon.close();
   const bad = client("nope");
-  await rejects(bad.getSubnet(A, "a1"), "unauthenticated");
+  await rejects(bad.getSubnet(A, "a1"), "Unauthenticated");
   bad.close();
 });
 
@@ -56,10 +58,10 @@ test("subnets are tenant-scoped; gateway, DNS and MTU come back as stored", asyn
   const n = client("node-tok");
   const sub = await n.getSubnet(A, "a1");
   assert.deepEqual([sub.cidr, sub.gatewayIp, sub.dnsServers, sub.mtu], ["10.1.0.0/29", "10.1.0.1", ["10.1.0.53"], 1400]);
-  await rejects(n.getSubnet(B, "a1"), "not_found");
+  await rejects(n.getSubnet(B, "a1"), "NotFound");
   assert.deepEqual((await n.listSubnets(B)).map((x) => x.id), ["b1"]);
   const alice = client("alice-tok");
-  await rejects(alice.getSubnet(B, "b1"), "not_found"); // a user cannot name another tenant
+  await rejects(alice.getSubnet(B, "b1"), "NotFound"); // a user cannot name another tenant
   n.close();
   alice.close();
 });
@@ -71,10 +73,10 @@ test("IPAM: gateway reserved, unique addresses, release, exhaustion, duplicates"
   for (let i = 0; i < 5; i++) ports.push(await mk(`d${i}`)); // /29: 6 hosts minus the gateway
   assert.deepEqual(ports.map((p) => p.ipAddress), ["10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5", "10.1.0.6"]);
   assert.ok(ports.every((p) => p.ipPrefixLen === 29 && p.macAddress === macFor("a1", p.ipAddress)));
-  await rejects(mk("d5"), "exhausted");
-  await rejects(mk("d0"), "already_exists");
-  await rejects(n.createPort(B, { subnetId: "a1", deviceId: "x", deviceOwner: "t", name: "n" }), "not_found");
-  await rejects(n.createPort(A, { subnetId: "a1", deviceId: "", deviceOwner: "t", name: "n" }), "invalid");
+  await rejects(mk("d5"), "ResourceExhausted");
+  await rejects(mk("d0"), "Conflict");
+  await rejects(n.createPort(B, { subnetId: "a1", deviceId: "x", deviceOwner: "t", name: "n" }), "NotFound");
+  await rejects(n.createPort(A, { subnetId: "a1", deviceId: "", deviceOwner: "t", name: "n" }), "InvalidArgument");
   assert.deepEqual((await n.listPortsByDevice(A, "d3")).map((p) => p.id), [ports[3]!.id]);
   assert.deepEqual(await n.listPortsByDevice(B, "d3"), [], "other tenants see nothing");
   await n.deletePort(A, ports[2]!.id);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TokenStore } from "../../../stand-ins/src/iam/tokens.js";
 import { startNovanetStandIn, type NovanetStandIn } from "../../../stand-ins/src/novanet/server.js";
-import { NovanetError } from "../../src/novanet/api.js";
+import { GrpcCallError } from "@plasmacloud/common/grpc";
 import { connectNovanet } from "../../src/novanet/client.js";
 
 const dir = mkdtempSync(join(tmpdir(), "novanet-tls-"));
@@ -38,17 +38,17 @@ after(async () => {
 
 test("TLS with the right CA, by IP and by server_name", async () => {
   for (const serverName of [undefined, "novanet.test"]) {
-    const c = connectNovanet({ addr: s.address, tokenFile: join(dir, "token"), timeoutMs: 3000, tls: { caFile: join(dir, "server.crt"), serverName } });
+    const c = connectNovanet({ server_addr: s.address, token_file: join(dir, "token"), timeout_ms: 3000, tls: { ca_file: join(dir, "server.crt"), server_name: serverName } });
     assert.equal((await c.getSubnet(T, "t1")).cidr, "10.3.0.0/24");
     c.close();
   }
 });
 
 test("an untrusted server certificate is unavailable; plaintext to a TLS port fails too", async () => {
-  const bad = connectNovanet({ addr: s.address, tokenFile: join(dir, "token"), timeoutMs: 3000, tls: { caFile: join(dir, "other.crt") } });
-  await assert.rejects(bad.getSubnet(T, "t1"), (e: unknown) => e instanceof NovanetError && e.kind === "unavailable");
+  const bad = connectNovanet({ server_addr: s.address, token_file: join(dir, "token"), timeout_ms: 3000, tls: { ca_file: join(dir, "other.crt") } });
+  await assert.rejects(bad.getSubnet(T, "t1"), (e: unknown) => e instanceof GrpcCallError && e.code === "Unavailable");
   bad.close();
-  const plain = connectNovanet({ addr: s.address, tokenFile: join(dir, "token"), timeoutMs: 1500 });
-  await assert.rejects(plain.getSubnet(T, "t1"), (e: unknown) => e instanceof NovanetError && e.kind === "unavailable");
+  const plain = connectNovanet({ server_addr: s.address, token_file: join(dir, "token"), timeout_ms: 1500 });
+  await assert.rejects(plain.getSubnet(T, "t1"), (e: unknown) => e instanceof GrpcCallError && e.code === "Unavailable");
   plain.close();
 });

@@ -29,3 +29,10 @@ test("a missing command is NotFound; a hung one is killed at its deadline", asyn
   assert.equal(hung.code, "DeadlineExceeded");
   assert.ok(Date.now() - started < 10_000);
 });
+
+test("a command flooding its output is killed at the cap, not buffered without end", async () => {
+  const err = await run("yes", [], { maxOutputBytes: 1 << 16 }).catch((e: unknown) => e);
+  assert.ok(err instanceof ExecError);
+  assert.equal(err.reason, "output-limit");
+  assert.ok(err.stdout.length <= 1 << 16);
+});
