@@ -13,7 +13,7 @@ await build({
   target: "node20",
   minifySyntax: true,
   legalComments: "none",
-  // CommonJS dependencies (pino, grpc-js) call require(): give the bundle one.
+  // CommonJS dependencies (grpc-js, prom-client) call require(): give the bundle one.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   logLevel: "warning",
 });

@@ -2,17 +2,18 @@
 // controller and the pod controller as separate loops, and local endpoints.
 import { DeletePodRequest, GetSecretRequest, type Pod } from "@plasmacloud/proto/k8shost";
 import { mkdir } from "node:fs/promises";
+import { errorCode, errorMessage } from "@plasmacloud/common/errors";
+import type { Logger } from "@plasmacloud/common/log";
 import type { AgentConfig } from "./config/schema";
 import { ControlPlane } from "./controlplane/client";
 import { PodSource } from "./controlplane/podsource";
-import { errorCode, errorMessage } from "./errors";
+import { HostResolvConf } from "./dns/resolv";
 import { NovanetNetwork } from "./network/novanet";
 import { RuntimeManagedNetwork } from "./network/runtime-managed";
 import type { PodNetwork } from "./network/types";
 import { NodeController } from "./node/controller";
 import { internalIP, staticFacts } from "./node/readings";
 import { startHttp } from "./observe/http";
-import type { Logger } from "./observe/logger";
 import { AgentMetrics } from "./observe/metrics";
 import { PodController } from "./pods/controller";
 import { ImageManager } from "./pods/images";
@@ -29,10 +30,16 @@ export interface RunningAgent {
 
 export async function startAgent(cfg: AgentConfig, log: Logger): Promise<RunningAgent> {
   await mkdir(cfg.rootDir, { recursive: true, mode: 0o700 });
-  await mkdir(cfg.podLogsDir, { recursive: true, mode: 0o755 });
   const metrics = new AgentMetrics();
   const cp = new ControlPlane(cfg.controlPlane.address, cfg.controlPlane.tokenFile, cfg.controlPlane.caFile, cfg.controlPlane.requestTimeoutSeconds * 1000);
-  const runtime = new CriRuntime(cfg.runtime.endpoint, cfg.runtime.requestTimeoutSeconds * 1000, metrics, cfg.nodeName, cfg.runtime.runtimeHandler);
+  const runtime = new CriRuntime({
+    endpoint: cfg.runtime.endpoint,
+    timeoutMs: cfg.runtime.requestTimeoutSeconds * 1000,
+    metrics,
+    nodeName: cfg.nodeName,
+    runtimeHandler: cfg.runtime.runtimeHandler,
+    podLogsDir: cfg.podLogsDir,
+  });
   const facts = await staticFacts(cfg.nodeName, cfg.rootDir);
   let runtimeName = "containerd";
   try {
@@ -68,7 +75,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   const network: PodNetwork =
     cfg.network.mode === "novanet" ? new NovanetNetwork(cfg.network.novanet) : new RuntimeManagedNetwork();
   const volumes = VolumeManager.fromConfig(cfg, cp, log);
-  const settings = { nodeName: cfg.nodeName, podLogsDir: cfg.podLogsDir, cgroupRoot: cfg.cgroupRoot, clusterDNS: cfg.clusterDNS, memoryCapacityBytes: facts.memoryBytes };
+  const settings = { nodeName: cfg.nodeName, cgroupRoot: cfg.cgroupRoot, clusterDNS: cfg.clusterDNS, hostDNS: new HostResolvConf(), memoryCapacityBytes: facts.memoryBytes };
   let gcDone!: () => void;
   const newSandboxGate = new Promise<void>((r) => (gcDone = r));
   const syncer = new PodSyncer({ newSandboxGate, runtime, network, volumes, images: new ImageManager(runtime, readSecret), settings, log, finalize, networkCheckMs: cfg.network.novanet.checkSeconds * 1000 });
@@ -97,7 +104,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   const source = new PodSource(cp, cfg.nodeName, pods, log, cfg.podResyncSeconds * 1000);
   const node = new NodeController(cfg, cp, runtime, metrics, log, facts);
 
-  const loops = [node.run(), source.run(), pods.runRelist(), status.run()];
+  const loops = [node.run(), source.run(), pods.run(), status.run()];
   const http = await startHttp(cfg.healthz.address, cfg.healthz.port, metrics, {
     healthProblems: () => {
       const stale = Date.now() - pods.lastRelistAt;

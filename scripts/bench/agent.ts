@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { credentials } from "@grpc/grpc-js";
+import { TenantKeys } from "@plasmacloud/proto/annotations";
 import {
   CreateContainerRequest,
   ImageStatusRequest,
@@ -45,7 +46,7 @@ async function floor(): Promise<number[]> {
       metadata: { name: `f${i}`, uid: `${run}-${i}`, namespace: "bench" },
       hostname: `f${i}`,
       labels: { "bench.plasmacloud.io/run": run },
-      annotations: { "plasmacloud.io/org-id": "org-a", "plasmacloud.io/project-id": "proj-a", "plasmacloud.io/subnet-id": TEST_SUBNET },
+      annotations: { [TenantKeys.orgId]: "org-a", [TenantKeys.projectId]: "proj-a", [TenantKeys.subnetId]: TEST_SUBNET },
       linux: { cgroupParent: `/k8shost-bench/pod${run}-${i}` },
     });
     const sb = await unary(rt, rt.runPodSandbox, RunPodSandboxRequest.fromPartial({ config }));

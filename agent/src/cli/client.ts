@@ -1,7 +1,7 @@
 // A small kubectl-like client against the control plane: pods and nodes.
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import {
   CreatePodRequest,
   DeletePodRequest,
@@ -11,9 +11,9 @@ import {
   Node,
   Pod,
 } from "@plasmacloud/proto/k8shost";
+import { CodedError, errorMessage } from "@plasmacloud/common/errors";
 import { ControlPlane } from "../controlplane/client";
-import { AgentError } from "../errors";
-import { intArg } from "./program";
+import { intArg } from "./args";
 import { nodeRow, podRow, table } from "./print";
 
 interface ConnOpts {
@@ -35,12 +35,11 @@ function withConn(c: Command): Command {
     .option("-o, --output <fmt>", "json | yaml | wide");
 }
 
-function toJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x), 2);
-}
-
+/** `json` is the messages' toJSON form (int64 already strings). */
 function print(o: ConnOpts, json: unknown, rows: () => string): void {
-  process.stdout.write(o.output === "json" || o.output === "yaml" ? toJson(json) + "\n" : rows());
+  if (o.output === "json") process.stdout.write(JSON.stringify(json, null, 2) + "\n");
+  else if (o.output === "yaml") process.stdout.write(stringify(json));
+  else process.stdout.write(rows());
 }
 
 export function podsCommand(): Command {
@@ -50,7 +49,7 @@ export function podsCommand(): Command {
     try {
       doc = parse(readFileSync(o.file, "utf8"));
     } catch (err) {
-      throw new AgentError("InvalidArgument", `cannot read ${o.file}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new CodedError("InvalidArgument", `cannot read ${o.file}: ${errorMessage(err)}`);
     }
     const pod = Pod.fromJSON(doc);
     if (pod.metadata && !pod.metadata.namespace) pod.metadata.namespace = o.namespace;

@@ -1,14 +1,8 @@
 // The command tree. Commands parse flags and print; the work is elsewhere.
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { AGENT_VERSION } from "../node/controller";
-import { runCommand } from "./run";
 import { nodesCommand, podsCommand } from "./client";
-
-export function intArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${v}' is not a non-negative integer`);
-  return n;
-}
+import { runCommand } from "./run";
 
 export function program(): Command {
   const p = new Command("k8shost-agent").description("PlasmaCloud k8shost node agent").version(AGENT_VERSION, "--agent-version");

@@ -3,7 +3,7 @@ import { Command } from "commander";
 import { startAgent } from "../agent";
 import { loadConfig } from "../config/load";
 import { createLogger } from "../observe/logger";
-import { intArg } from "./program";
+import { intArg } from "./args";
 
 export function runCommand(): Command {
   return new Command("run")

@@ -1,7 +1,7 @@
 // Reads the YAML config file and applies command-line overrides on top.
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { AgentError, errorMessage } from "../errors";
+import { CodedError, errorMessage } from "@plasmacloud/common/errors";
 import { buildConfig, type AgentConfig } from "./schema";
 
 export interface ConfigOverrides {
@@ -21,12 +21,12 @@ export function loadConfig(file: string | undefined, o: ConfigOverrides = {}): A
     try {
       text = readFileSync(file, "utf8");
     } catch (err) {
-      throw new AgentError("InvalidArgument", `cannot read config file ${file}: ${errorMessage(err)}`, { file });
+      throw new CodedError("InvalidArgument", `cannot read config file ${file}: ${errorMessage(err)}`, { file });
     }
     try {
       fromFile = parse(text) ?? {};
     } catch (err) {
-      throw new AgentError("InvalidArgument", `config file ${file} is not valid YAML: ${errorMessage(err)}`, { file });
+      throw new CodedError("InvalidArgument", `config file ${file} is not valid YAML: ${errorMessage(err)}`, { file });
     }
   }
   const flags: Record<string, unknown> = {};

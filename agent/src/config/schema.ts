@@ -2,8 +2,13 @@
 // the offending field with its dotted path, and unknown fields are rejected so
 // a typo never silently falls back to a default.
 import { hostname } from "node:os";
-import { AgentError } from "../errors";
+import { CodedError } from "@plasmacloud/common/errors";
+import type { Level } from "@plasmacloud/common/log";
 import type { NovanetSettings } from "../network/novanet";
+
+/** The levels an operator may choose: the shared logger's, without fatal/silent. */
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const satisfies readonly Level[];
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface AgentConfig {
   nodeName: string;
@@ -20,7 +25,7 @@ export interface AgentConfig {
   evictionHard: { memoryAvailable: string; nodefsAvailable: string; pidAvailable: string };
   clusterDNS: { servers: string[]; domain: string };
   healthz: { address: string; port: number };
-  logLevel: "trace" | "debug" | "info" | "warn" | "error";
+  logLevel: LogLevel;
   /** runtime: whatever the runtime's CNI config gives; novanet: the agent stamps tenant and
    *  subnet on each sandbox for the runtime's novanet conflist, CHECKs and GCs attachments. */
   network: {
@@ -81,8 +86,8 @@ const shape: { [k: string]: Shape } = {
   volumes: { hostPathPrefixes: "string[]", pluginsRegistryDir: "string", csiTimeoutSeconds: "number" },
 };
 
-function invalid(field: string, msg: string): AgentError {
-  return new AgentError("InvalidArgument", `config field '${field}': ${msg}`, { field });
+function invalid(field: string, msg: string): CodedError {
+  return new CodedError("InvalidArgument", `config field '${field}': ${msg}`, { field });
 }
 
 /** Overlays `input` on `base`, checking every key and type against the schema. */
@@ -111,7 +116,6 @@ function overlay(base: Record<string, unknown>, input: unknown, s: { [k: string]
   }
 }
 
-const LEVELS = ["trace", "debug", "info", "warn", "error"];
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export function buildConfig(...layers: unknown[]): AgentConfig {
@@ -138,7 +142,7 @@ function validate(c: AgentConfig): void {
   for (const [f, v] of positive) if (!(v > 0) || !Number.isFinite(v)) throw invalid(f, `must be > 0, got ${v}`);
   if (!Number.isInteger(c.maxPods)) throw invalid("maxPods", "must be an integer");
   if (!Number.isInteger(c.healthz.port) || c.healthz.port < 0 || c.healthz.port > 65535) throw invalid("healthz.port", "must be 0-65535");
-  if (!LEVELS.includes(c.logLevel)) throw invalid("logLevel", `must be one of ${LEVELS.join(", ")}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(c.logLevel)) throw invalid("logLevel", `must be one of ${LOG_LEVELS.join(", ")}`);
   validateNetwork(c.network);
   for (const p of ["rootDir", "podLogsDir", "cgroupRoot"] as const) if (!c[p].startsWith("/")) throw invalid(p, "must be an absolute path");
   for (const [i, p] of c.volumes.hostPathPrefixes.entries()) {

@@ -1,38 +1,15 @@
 // The k8shost client: one channel, bearer-token metadata on every call,
-// deadlines, and gRPC status codes mapped to AgentError codes.
-import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from "@grpc/grpc-js";
+// deadlines; failures are GrpcCallError with the shared status-code map.
+import { credentials, Metadata, type ChannelCredentials } from "@grpc/grpc-js";
 import { readFileSync } from "node:fs";
+import { unary, type UnaryFn } from "@plasmacloud/common/grpc";
+import { TokenFile } from "@plasmacloud/common/token";
 import {
   ConfigMapServiceClient,
   NodeServiceClient,
   PodServiceClient,
   SecretServiceClient,
 } from "@plasmacloud/proto/k8shost";
-import { AgentError, type ErrorCode } from "../errors";
-import { TokenFile } from "./token";
-
-const codeMap: Partial<Record<number, ErrorCode>> = {
-  [status.INVALID_ARGUMENT]: "InvalidArgument",
-  [status.NOT_FOUND]: "NotFound",
-  [status.ALREADY_EXISTS]: "Conflict",
-  [status.ABORTED]: "Conflict",
-  [status.FAILED_PRECONDITION]: "Conflict",
-  [status.UNAVAILABLE]: "Unavailable",
-  [status.UNAUTHENTICATED]: "Unauthenticated",
-  [status.PERMISSION_DENIED]: "PermissionDenied",
-  [status.DEADLINE_EXCEEDED]: "DeadlineExceeded",
-  [status.OUT_OF_RANGE]: "TooOld",
-  [status.CANCELLED]: "Unavailable",
-};
-
-export function fromGrpc(err: unknown, method: string): AgentError {
-  if (err instanceof AgentError) return err;
-  const e = err as Partial<ServiceError>;
-  const code = (typeof e.code === "number" && codeMap[e.code]) || "Internal";
-  return new AgentError(code, `${method}: ${e.details || e.message || String(err)}`, { method, grpcCode: e.code }, { cause: err });
-}
-
-type Callback<R> = (err: ServiceError | null, res: R) => void;
 
 export class ControlPlane {
   readonly pods: PodServiceClient;
@@ -61,24 +38,16 @@ export class ControlPlane {
     this.token = new TokenFile(tokenFile);
   }
 
+  /** Bearer metadata; throws Unauthenticated when the token file is missing or empty. */
   metadata(): Metadata {
     const md = new Metadata();
     md.set("authorization", `Bearer ${this.token.get()}`);
     return md;
   }
 
-  /** Runs one unary call with auth metadata and a deadline; errors become AgentError. */
-  call<Req, Res>(method: string, fn: (req: Req, md: Metadata, opts: { deadline: Date }, cb: Callback<Res>) => unknown, req: Req): Promise<Res> {
-    return new Promise<Res>((resolve, reject) => {
-      let md: Metadata;
-      try {
-        md = this.metadata();
-      } catch (err) {
-        reject(err);
-        return;
-      }
-      fn(req, md, { deadline: new Date(Date.now() + this.timeoutMs) }, (err, res) => (err ? reject(fromGrpc(err, method)) : resolve(res)));
-    });
+  /** One unary call of a bound client method with auth metadata and a deadline. */
+  async call<Req, Res>(method: string, fn: UnaryFn<Req, Res, Metadata>, req: Req): Promise<Res> {
+    return unary(this, method, fn, req, { metadata: this.metadata(), timeoutMs: this.timeoutMs });
   }
 
   close(): void {

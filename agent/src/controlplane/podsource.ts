@@ -2,13 +2,14 @@
 // A full ListPods at start, after every stream loss and every resync period,
 // then WatchPods from the list's resource_version. Events are applied in
 // order, one at a time, so a relist never races a watch event.
-import type { ClientReadableStream } from "@grpc/grpc-js";
+import type { ClientReadableStream, ServiceError } from "@grpc/grpc-js";
 import { ListPodsRequest, WatchEvent_Type, WatchPodsRequest, type Pod, type WatchEvent } from "@plasmacloud/proto/k8shost";
-import { errorCode } from "../errors";
-import type { Logger } from "../observe/logger";
-import { Backoff, sleep } from "./backoff";
-import { fromGrpc, type ControlPlane } from "./client";
-import { ProblemLog } from "./problem";
+import { errorCode } from "@plasmacloud/common/errors";
+import { GrpcCallError } from "@plasmacloud/common/grpc";
+import type { Logger } from "@plasmacloud/common/log";
+import { Backoff, sleep } from "../retry/backoff";
+import { ProblemLog } from "../retry/problem";
+import type { ControlPlane } from "./client";
 
 export interface PodSink {
   /** A pod bound to this node was seen (new or changed). */
@@ -46,8 +47,10 @@ export class PodSource {
         await this.watch(rv, signal);
       } catch (err) {
         if (signal.aborted) break;
-        const delay = errorCode(err) === "TooOld" ? 0 : this.backoff.next();
-        if (errorCode(err) !== "TooOld") this.problem.failed(err, delay);
+        // A resource version too old to resume from (OUT_OF_RANGE): relist at once, nothing failed.
+        const tooOld = errorCode(err) === "OutOfRange";
+        const delay = tooOld ? 0 : this.backoff.next();
+        if (!tooOld) this.problem.failed(err, delay);
         await sleep(delay, signal);
       }
     }
@@ -118,7 +121,7 @@ export class PodSource {
           this.sink.remove(pod.metadata.uid); // re-bound elsewhere
         }
       });
-      stream.on("error", (err) => finish(fromGrpc(err, "WatchPods")));
+      stream.on("error", (err: ServiceError) => finish(new GrpcCallError("WatchPods", err.code, err.details || err.message, {}, { cause: err })));
       stream.on("end", () => finish());
     });
   }

@@ -1,9 +1,9 @@
 // Runs a CNI plugin the way libcni does: CNI_* environment, the network
 // config on stdin, a result or a spec error object on stdout. Argument array,
-// no shell; a plugin that hangs is killed at the deadline.
-import { execFile } from "node:child_process";
+// no shell (the shared runner); a plugin that hangs is killed at the deadline.
 import { dirname } from "node:path";
-import { AgentError, type ErrorCode } from "../errors";
+import { CodedError, type ErrorCode } from "@plasmacloud/common/errors";
+import { ExecError, run } from "@plasmacloud/common/exec";
 
 export interface CniInvocation {
   command: "ADD" | "DEL" | "CHECK" | "STATUS" | "GC";
@@ -11,7 +11,8 @@ export interface CniInvocation {
   netns?: string;
   ifname?: string;
   args?: Record<string, string>;
-  config: Record<string, unknown>;
+  /** The network config, written to the plugin's stdin as JSON. */
+  config: object;
 }
 
 /** CNI error codes the agent reacts to (spec: 1-7, 11, 50; plugin-specific 100+). */
@@ -23,13 +24,22 @@ function codeFor(cni: number): ErrorCode {
   return "Internal";
 }
 
-export class CniError extends AgentError {
+export class CniError extends CodedError {
   constructor(readonly cniCode: number, message: string, context: Record<string, string | number>) {
     super(codeFor(cniCode), message, { ...context, cniCode });
   }
 }
 
-export function invokeCni(plugin: string, inv: CniInvocation, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === "object" ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function invokeCni(plugin: string, inv: CniInvocation, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin",
     CNI_COMMAND: inv.command,
@@ -41,24 +51,20 @@ export function invokeCni(plugin: string, inv: CniInvocation, timeoutMs: number)
   if (inv.args && Object.keys(inv.args).length) {
     env.CNI_ARGS = ["IgnoreUnknown=1", ...Object.entries(inv.args).map(([k, v]) => `${k}=${v}`)].join(";");
   }
-  return new Promise((resolve, reject) => {
-    const child = execFile(plugin, [], { env, timeout: timeoutMs, maxBuffer: 1 << 20, killSignal: "SIGKILL" }, (err, stdout, stderr) => {
-      const out = stdout.trim();
-      let parsed: Record<string, unknown> | undefined;
-      try {
-        parsed = out ? (JSON.parse(out) as Record<string, unknown>) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      const ctx = { plugin, command: inv.command, containerId: inv.containerId ?? "" };
-      if (!err) return resolve(parsed);
-      if (parsed && typeof parsed.code === "number") {
-        const msg = [parsed.msg, parsed.details].filter(Boolean).join(": ");
-        return reject(new CniError(parsed.code, `CNI ${inv.command} failed (code ${parsed.code}): ${msg}`, ctx));
-      }
-      const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? "plugin not found" : err.killed ? `timed out after ${timeoutMs} ms` : stderr.trim().split("\n").pop() || err.message;
-      reject(new CniError(err.killed ? 11 : 999, `CNI ${inv.command} failed: ${why}`, ctx));
-    });
-    child.stdin?.end(JSON.stringify(inv.config));
-  });
+  const ctx = { plugin, command: inv.command, containerId: inv.containerId ?? "" };
+  try {
+    const { stdout } = await run(plugin, [], { env, input: JSON.stringify(inv.config), timeoutMs });
+    return parseJson(stdout.trim());
+  } catch (err) {
+    if (!(err instanceof ExecError)) throw err;
+    // A failing plugin prints the spec's error object on stdout.
+    const parsed = parseJson(err.stdout.trim());
+    if (parsed && typeof parsed.code === "number") {
+      const msg = [parsed.msg, parsed.details].filter(Boolean).join(": ");
+      throw new CniError(parsed.code, `CNI ${inv.command} failed (code ${parsed.code}): ${msg}`, ctx);
+    }
+    const why =
+      err.reason === "not-found" ? "plugin not found" : err.reason === "timeout" ? `timed out after ${timeoutMs} ms` : err.stderr.trim().split("\n").pop() || err.message;
+    throw new CniError(err.reason === "timeout" ? 11 : 999, `CNI ${inv.command} failed: ${why}`, ctx);
+  }
 }

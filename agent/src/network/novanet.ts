@@ -4,15 +4,13 @@
 // cannot move out of RunPodSandbox/StopPodSandbox). The agent then CHECKs
 // running attachments now and then and, at start-up, GCs the attachments of
 // sandboxes that no longer exist - calls containerd itself never makes.
-import { AgentError } from "../errors";
+import { CodedError } from "@plasmacloud/common/errors";
+import { POD_ANNOTATIONS_CAPABILITY, TenantKeys } from "@plasmacloud/proto/annotations";
+import type { NovanetMode, NovanetNetConf } from "@plasmacloud/proto/netconf";
 import type { PodIdentity, SandboxInfo } from "../runtime/types";
 import { invokeCni } from "./cni-exec";
 import { RuntimeManagedNetwork } from "./runtime-managed";
 import type { PodNetwork } from "./types";
-
-export const SUBNET_ANNOTATION = "plasmacloud.io/subnet-id";
-export const ORG_ANNOTATION = "plasmacloud.io/org-id";
-export const PROJECT_ANNOTATION = "plasmacloud.io/project-id";
 
 export interface NovanetSettings {
   pluginPath: string;
@@ -20,13 +18,14 @@ export interface NovanetSettings {
   networkName: string;
   serverAddress: string;
   tokenFile: string;
-  mode: "ovs" | "bridge";
+  mode: NovanetMode;
   ovsdb: string;
   defaultSubnetId: string;
   timeoutSeconds: number;
 }
 
 const IFNAME = "eth0";
+const CNI_VERSION = "1.1.0";
 
 export class NovanetNetwork extends RuntimeManagedNetwork implements PodNetwork {
   constructor(private readonly s: NovanetSettings) {
@@ -34,17 +33,18 @@ export class NovanetNetwork extends RuntimeManagedNetwork implements PodNetwork 
   }
 
   override sandboxAnnotations(pod: PodIdentity, podAnnotations: Record<string, string>): Record<string, string> {
-    const subnet = podAnnotations[SUBNET_ANNOTATION] || this.s.defaultSubnetId;
+    const subnet = podAnnotations[TenantKeys.subnetId] || this.s.defaultSubnetId;
     if (!subnet) {
-      throw new AgentError("InvalidArgument", `no subnet for the pod: set the '${SUBNET_ANNOTATION}' annotation (the node has no network.novanet.defaultSubnetId)`);
+      throw new CodedError("InvalidArgument", `no subnet for the pod: set the '${TenantKeys.subnetId}' annotation (the node has no network.novanet.defaultSubnetId)`);
     }
-    if (!pod.orgId || !pod.projectId) throw new AgentError("InvalidArgument", "the pod has no org_id/project_id: its tenant is unknown");
-    return { [ORG_ANNOTATION]: pod.orgId, [PROJECT_ANNOTATION]: pod.projectId, [SUBNET_ANNOTATION]: subnet };
+    if (!pod.orgId || !pod.projectId) throw new CodedError("InvalidArgument", "the pod has no org_id/project_id: its tenant is unknown");
+    return { [TenantKeys.orgId]: pod.orgId, [TenantKeys.projectId]: pod.projectId, [TenantKeys.subnetId]: subnet };
   }
 
-  private base(extra: Record<string, unknown>): Record<string, unknown> {
+  /** The network config as the runtime's conflist has it, plus what this call adds. */
+  private netConf(extra: Partial<NovanetNetConf>): NovanetNetConf {
     return {
-      cniVersion: "1.1.0",
+      cniVersion: CNI_VERSION,
       name: this.s.networkName,
       type: "novanet",
       mode: this.s.mode,
@@ -57,7 +57,7 @@ export class NovanetNetwork extends RuntimeManagedNetwork implements PodNetwork 
   async check(pod: PodIdentity, annotations: Record<string, string>, sandbox: SandboxInfo, ips: string[]): Promise<void> {
     if (!sandbox.netnsPath) return;
     const tenant = this.sandboxAnnotations(pod, annotations);
-    const prevResult = { cniVersion: "1.1.0", interfaces: [{ name: IFNAME, sandbox: sandbox.netnsPath }], ips: ips.map((a) => ({ address: `${a}/32`, interface: 0 })) };
+    const prevResult = { cniVersion: CNI_VERSION, interfaces: [{ name: IFNAME, sandbox: sandbox.netnsPath }], ips: ips.map((a) => ({ address: `${a}/32`, interface: 0 })) };
     await invokeCni(
       this.s.pluginPath,
       {
@@ -66,14 +66,14 @@ export class NovanetNetwork extends RuntimeManagedNetwork implements PodNetwork 
         netns: sandbox.netnsPath,
         ifname: IFNAME,
         args: { K8S_POD_NAMESPACE: pod.namespace, K8S_POD_NAME: pod.name, K8S_POD_UID: pod.uid, K8S_POD_INFRA_CONTAINER_ID: sandbox.id },
-        config: this.base({ prevResult, runtimeConfig: { "io.kubernetes.cri.pod-annotations": tenant } }),
+        config: this.netConf({ prevResult, runtimeConfig: { [POD_ANNOTATIONS_CAPABILITY]: tenant } }),
       },
       this.s.timeoutSeconds * 1000,
     );
   }
 
   async gc(valid: string[]): Promise<void> {
-    const config = this.base({ "cni.dev/valid-attachments": valid.map((id) => ({ containerID: id, ifname: IFNAME })) });
+    const config = this.netConf({ "cni.dev/valid-attachments": valid.map((id) => ({ containerID: id, ifname: IFNAME })) });
     await invokeCni(this.s.pluginPath, { command: "GC", config }, this.s.timeoutSeconds * 1000);
   }
 }

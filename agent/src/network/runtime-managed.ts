@@ -1,6 +1,6 @@
 // The runtime plumbs the network itself (its own CNI config): the IP is what
 // the sandbox status reports, and StopPodSandbox releases it.
-import { AgentError } from "../errors";
+import { CodedError } from "@plasmacloud/common/errors";
 import type { PodIdentity, SandboxInfo } from "../runtime/types";
 import type { PodNetwork } from "./types";
 
@@ -11,7 +11,7 @@ export class RuntimeManagedNetwork implements PodNetwork {
 
   async setUp(pod: PodIdentity, _annotations: Record<string, string>, sandbox: SandboxInfo): Promise<string[]> {
     if (sandbox.netnsPath && !sandbox.ip) {
-      throw new AgentError("Unavailable", `sandbox ${sandbox.id} of pod ${pod.namespace}/${pod.name} has no IP from the runtime's network`, { sandbox: sandbox.id });
+      throw new CodedError("Unavailable", `sandbox ${sandbox.id} of pod ${pod.namespace}/${pod.name} has no IP from the runtime's network`, { sandbox: sandbox.id });
     }
     return sandbox.ip ? [sandbox.ip] : [];
   }

@@ -1,7 +1,7 @@
 // Node conditions from readings, with the kubelet's eviction-threshold meaning:
 // pressure when what is available falls below the configured hard threshold.
 import type { NodeCondition } from "@plasmacloud/proto/k8shost";
-import { thresholdBytes } from "../pods/quantity";
+import { thresholdBytes } from "../resources/quantity";
 import type { LiveReadings } from "./readings";
 
 export interface Thresholds {

@@ -2,14 +2,14 @@
 // conditions from real readings, with jitter so a fleet does not beat in step
 // and backoff while the control plane fails. Separate from the pod loop.
 import { HeartbeatRequest, Node, RegisterNodeRequest, type NodeCondition } from "@plasmacloud/proto/k8shost";
-import { Backoff, sleep } from "../controlplane/backoff";
-import type { ControlPlane } from "../controlplane/client";
-import { ProblemLog } from "../controlplane/problem";
+import { errorCode, errorMessage } from "@plasmacloud/common/errors";
+import type { Logger } from "@plasmacloud/common/log";
 import type { AgentConfig } from "../config/schema";
-import { errorCode, errorMessage } from "../errors";
-import type { Logger } from "../observe/logger";
+import type { ControlPlane } from "../controlplane/client";
 import type { AgentMetrics } from "../observe/metrics";
-import { bytes, formatKi, milliCpu } from "../pods/quantity";
+import { bytes, formatKi, milliCpu } from "../resources/quantity";
+import { Backoff, sleep } from "../retry/backoff";
+import { ProblemLog } from "../retry/problem";
 import type { PodRuntime, RuntimeVersion } from "../runtime/types";
 import { conditions, type RuntimeHealth } from "./conditions";
 import { liveReadings, type StaticFacts } from "./readings";

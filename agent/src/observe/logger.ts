@@ -1,20 +1,7 @@
-// Structured JSON logs (pino). Anything that could carry a credential is
-// redacted at the logger, so a careless field can never print a token.
-import pino, { type Logger } from "pino";
+// The agent's structured JSON logs: the shared logger (pino's line format,
+// credentials redacted at any depth) with the agent's component name.
+import { createLogger as create, type Level, type Logger, type Sink } from "@plasmacloud/common/log";
 
-export type { Logger };
-
-export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino(
-    {
-      level,
-      base: { component: "k8shost-agent" },
-      redact: {
-        paths: ["token", "*.token", "authorization", "*.authorization", "password", "*.password", "auth", "*.auth", "*.registryToken"],
-        censor: "[redacted]",
-      },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    destination ?? pino.destination({ fd: 1, sync: false }),
-  );
+export function createLogger(level: Level, sink?: Sink): Logger {
+  return create({ component: "k8shost-agent", level, sink });
 }

@@ -1,17 +1,18 @@
-// The pod controller: one serialized worker per pod, fed by the pod source
-// (desired state), the runtime relist (actual state changed) and timers
-// (backoff expiry). Sandboxes that belong to no pod of this node are removed,
-// but only after a complete list from the control plane.
+// The pod controller: one serialized worker per pod (queue.ts), fed by the
+// pod source (desired state), the relist (pleg.ts: actual state changed) and
+// timers (backoff expiry, resync). Sandboxes that belong to no pod of this
+// node are removed, but only after a complete list from the control plane.
+import { errorMessage } from "@plasmacloud/common/errors";
+import type { Logger } from "@plasmacloud/common/log";
 import type { Pod } from "@plasmacloud/proto/k8shost";
-import { sleep } from "../controlplane/backoff";
 import type { PodSink } from "../controlplane/podsource";
-import { ProblemLog } from "../controlplane/problem";
-import { errorMessage } from "../errors";
-import type { Logger } from "../observe/logger";
 import type { AgentMetrics } from "../observe/metrics";
-import type { PodRuntime, PodRuntimeState } from "../runtime/types";
+import { sleep } from "../retry/backoff";
+import type { PodRuntime } from "../runtime/types";
 import { computeStatus } from "../status/compute";
 import type { StatusManager } from "../status/manager";
+import { Pleg, type PodLifecycleEvent } from "./pleg";
+import { PodQueue } from "./queue";
 import type { PodSyncer, SyncResult } from "./sync";
 import { newWork, type PodWork } from "./work";
 
@@ -25,31 +26,32 @@ export interface ControllerOptions {
   afterAdoption?: () => Promise<void>;
 }
 
-const stateKey = (s: PodRuntimeState): string =>
-  JSON.stringify([s.sandboxes.map((x) => [x.id, x.ready]), s.containers.map((c) => [c.id, c.state, c.exitCode])]);
+const SYNC_RETRY_MS = 2000;
 
 export class PodController implements PodSink {
   private readonly works = new Map<string, PodWork>();
-  private readonly running = new Set<string>();
-  private readonly dirty = new Set<string>();
-  private readonly timers = new Map<string, { at: number; t: NodeJS.Timeout }>();
-  private readonly seen = new Map<string, string>();
   private readonly phases = new Map<string, string>();
-  private readonly problem: ProblemLog;
+  private readonly queue: PodQueue;
+  private readonly pleg: Pleg;
   private listed = false;
   private adopted = false;
   private readonly halt = new AbortController();
-  lastRelistAt = 0;
 
   constructor(
     private readonly syncer: PodSyncer,
-    private readonly runtime: PodRuntime,
+    runtime: PodRuntime,
     private readonly status: StatusManager,
     private readonly metrics: AgentMetrics,
     private readonly log: Logger,
     private readonly opts: ControllerOptions,
   ) {
-    this.problem = new ProblemLog(log, "runtime relist");
+    this.queue = new PodQueue((uid) => this.syncPod(uid));
+    this.pleg = new Pleg(runtime, log, opts.relistMs, (events) => this.relisted(events));
+  }
+
+  /** When the runtime last answered a relist (0: never). */
+  get lastRelistAt(): number {
+    return this.pleg.lastRelistAt;
   }
 
   private work(uid: string): PodWork {
@@ -69,7 +71,7 @@ export class PodController implements PodSink {
     }
     w.pod = pod;
     w.lastPod = pod;
-    this.enqueue(uid);
+    this.queue.enqueue(uid);
   }
 
   remove(uid: string, last?: Pod): void {
@@ -78,55 +80,37 @@ export class PodController implements PodSink {
     w.pod = undefined;
     // A force-deleted pod's final object carries grace 0: stop it at the minimum.
     if (last) w.lastPod = last;
-    this.enqueue(uid);
+    this.queue.enqueue(uid);
   }
 
   synced(): void {
     if (this.listed) return;
     this.listed = true;
-    void this.relistOnce(); // adopt or remove what the runtime holds
+    void this.pleg.relist(); // adopt or remove what the runtime holds
   }
 
-  enqueue(uid: string, delayMs = 0): void {
-    if (this.halt.signal.aborted) return;
-    if (delayMs > 0) {
-      const at = Date.now() + delayMs;
-      const cur = this.timers.get(uid);
-      if (cur && cur.at <= at) return;
-      if (cur) clearTimeout(cur.t);
-      const t = setTimeout(() => {
-        this.timers.delete(uid);
-        this.enqueue(uid);
-      }, delayMs);
-      t.unref();
-      this.timers.set(uid, { at, t });
-      return;
-    }
-    if (this.running.has(uid)) {
-      this.dirty.add(uid);
-      return;
-    }
-    void this.runWorker(uid);
+  /** The relist and the resync, until stop(). */
+  async run(): Promise<void> {
+    const signal = this.halt.signal;
+    const resync = async (): Promise<void> => {
+      while (!signal.aborted) {
+        await sleep(this.opts.resyncMs, signal);
+        for (const uid of this.works.keys()) this.queue.enqueue(uid);
+      }
+    };
+    await Promise.all([this.pleg.run(signal), resync()]);
   }
 
-  private async runWorker(uid: string): Promise<void> {
-    this.running.add(uid);
+  private async syncPod(uid: string): Promise<void> {
+    const w = this.works.get(uid);
+    if (!w) return;
     try {
-      do {
-        this.dirty.delete(uid);
-        const w = this.works.get(uid);
-        if (!w) break;
-        try {
-          this.log.debug({ pod: this.name(w) }, "syncing pod");
-          this.afterSync(w, await this.syncer.sync(w));
-        } catch (err) {
-          this.metrics.syncErrors.inc({ reason: "error" });
-          this.log.warn({ pod: this.name(w), err: errorMessage(err) }, "pod sync failed; retrying");
-          this.enqueue(uid, 2000);
-        }
-      } while (this.dirty.has(uid) && !this.halt.signal.aborted);
-    } finally {
-      this.running.delete(uid);
+      this.log.debug({ pod: this.name(w) }, "syncing pod");
+      this.afterSync(w, await this.syncer.sync(w));
+    } catch (err) {
+      this.metrics.syncErrors.inc({ reason: "error" });
+      this.log.warn({ pod: this.name(w), err: errorMessage(err) }, "pod sync failed; retrying");
+      this.queue.enqueue(uid, SYNC_RETRY_MS);
     }
   }
 
@@ -140,10 +124,10 @@ export class PodController implements PodSink {
       this.works.delete(w.uid);
       this.status.forget(w.uid);
       this.phases.delete(w.uid);
-      this.seen.delete(w.uid);
+      this.pleg.forget(w.uid);
       return;
     }
-    if (res.requeueAfterMs !== undefined) this.enqueue(w.uid, Math.max(100, res.requeueAfterMs));
+    if (res.requeueAfterMs !== undefined) this.queue.enqueue(w.uid, Math.max(100, res.requeueAfterMs));
     const pod = w.pod;
     if (!pod || pod.metadata?.deletionTimestamp) return;
     const st = computeStatus(pod, res.state, w.notes);
@@ -155,44 +139,14 @@ export class PodController implements PodSink {
     }
   }
 
-  /** PLEG: relist runtime state and wake the pods whose state changed. */
-  async runRelist(): Promise<void> {
-    let lastResync = Date.now();
-    while (!this.halt.signal.aborted) {
-      await sleep(this.opts.relistMs, this.halt.signal);
-      await this.relistOnce();
-      if (Date.now() - lastResync >= this.opts.resyncMs) {
-        lastResync = Date.now();
-        for (const uid of this.works.keys()) this.enqueue(uid);
-      }
-    }
-  }
-
-  private async relistOnce(): Promise<void> {
-    let all: Map<string, PodRuntimeState>;
-    try {
-      all = await this.runtime.relist();
-      this.problem.ok();
-      this.lastRelistAt = Date.now();
-    } catch (err) {
-      this.problem.failed(err);
-      return;
-    }
-    for (const [uid, s] of all) {
-      const key = stateKey(s);
-      if (this.seen.get(uid) === key) continue;
-      this.seen.set(uid, key);
-      if (this.works.has(uid)) this.enqueue(uid);
-      else if (this.listed) {
+  /** Wakes the pods whose runtime state changed; runtime objects of no pod here get a worker that removes them. */
+  private relisted(events: PodLifecycleEvent[]): void {
+    for (const { uid, gone } of events) {
+      if (this.works.has(uid)) this.queue.enqueue(uid);
+      else if (!gone && this.listed) {
         this.log.info({ podUid: uid }, "removing runtime objects of a pod not bound to this node");
         this.work(uid);
-        this.enqueue(uid);
-      }
-    }
-    for (const uid of [...this.seen.keys()]) {
-      if (!all.has(uid)) {
-        this.seen.delete(uid);
-        if (this.works.has(uid)) this.enqueue(uid);
+        this.queue.enqueue(uid);
       }
     }
     if (this.listed && !this.adopted) {
@@ -206,7 +160,6 @@ export class PodController implements PodSink {
 
   stop(): void {
     this.halt.abort();
-    for (const { t } of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.queue.stop();
   }
 }

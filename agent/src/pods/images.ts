@@ -1,15 +1,15 @@
 // Image presence by pull policy, registry credentials from the pod's pull
 // secrets, and the kubelet's pull backoff (ErrImagePull, then ImagePullBackOff).
 import type { Container, Pod } from "@plasmacloud/proto/k8shost";
-import { AgentError, errorCode, errorMessage } from "../errors";
+import { CodedError, errorCode, errorMessage } from "@plasmacloud/common/errors";
+import { KeyedBackoff } from "../retry/backoff";
 import type { PodRuntime, RegistryAuth } from "../runtime/types";
-import { KeyedBackoff } from "./backoff";
 import { pullPolicy } from "./spec";
 
 /** Fetches a pull secret's .dockerconfigjson in the pod's tenant; undefined if absent. */
 export type SecretReader = (pod: Pod, name: string) => Promise<Uint8Array | undefined>;
 
-export class ImageError extends AgentError {
+export class ImageError extends CodedError {
   constructor(readonly reason: "ErrImagePull" | "ImagePullBackOff" | "ErrImageNeverPull" | "InvalidImageName", message: string, readonly retryInMs: number) {
     super("Unavailable", message, { reason });
   }

@@ -1,15 +1,16 @@
 // Desired runtime objects for a pod: the sandbox and container requests the
 // sync loop hands to the runtime. Pure functions of the pod and node settings.
-import { readFileSync } from "node:fs";
 import type { Container, Pod } from "@plasmacloud/proto/k8shost";
+import type { HostDns } from "../dns/resolv";
+import { containerResources, podCgroupParent, qosClass } from "../resources/qos";
 import type { ContainerRequest, PodIdentity, SandboxRequest } from "../runtime/types";
-import { containerResources, podCgroupParent, qosClass } from "./resources";
 
 export interface NodeSettings {
   nodeName: string;
-  podLogsDir: string;
   cgroupRoot: string;
   clusterDNS: { servers: string[]; domain: string };
+  /** The host's resolver settings, for pods that inherit them. */
+  hostDNS: HostDns;
   memoryCapacityBytes: number;
 }
 
@@ -18,27 +19,6 @@ export const DEFAULT_GRACE_SECONDS = 30;
 export function identity(pod: Pod): PodIdentity {
   const m = pod.metadata!;
   return { uid: m.uid, name: m.name, namespace: m.namespace || "default", orgId: m.orgId, projectId: m.projectId };
-}
-
-export function podLogDir(settings: NodeSettings, p: PodIdentity): string {
-  return `${settings.podLogsDir}/${p.namespace}_${p.name}_${p.uid}`;
-}
-
-function hostResolv(): { servers: string[]; searches: string[]; options: string[] } {
-  const out = { servers: [] as string[], searches: [] as string[], options: [] as string[] };
-  let text = "";
-  try {
-    text = readFileSync("/etc/resolv.conf", "utf8");
-  } catch {
-    return out;
-  }
-  for (const line of text.split("\n")) {
-    const [k, ...rest] = line.trim().split(/\s+/);
-    if (k === "nameserver" && rest[0]) out.servers.push(rest[0]);
-    else if (k === "search") out.searches = rest;
-    else if (k === "options") out.options.push(...rest);
-  }
-  return out;
 }
 
 /** The kubelet's DNS rules: ClusterFirst gets FlashDNS and the service search path. */
@@ -54,7 +34,7 @@ export function dnsConfig(pod: Pod, settings: NodeSettings): SandboxRequest["dns
     return { servers: settings.clusterDNS.servers, searches: [`${ns}.svc.${d}`, `svc.${d}`, d], options: ["ndots:5"] };
   }
   // Default, or ClusterFirst on a node without cluster DNS (the kubelet falls back too).
-  return hostResolv();
+  return settings.hostDNS.current();
 }
 
 export function sandboxRequest(pod: Pod, attempt: number, settings: NodeSettings, annotations: Record<string, string> = {}): SandboxRequest {
@@ -71,7 +51,6 @@ export function sandboxRequest(pod: Pod, attempt: number, settings: NodeSettings
     pod: id,
     attempt,
     hostname: (spec.hostname || id.name).slice(0, 63).replace(/[.-]+$/, ""),
-    logDirectory: podLogDir(settings, id),
     dns: dnsConfig(pod, settings),
     portMappings: ports,
     cgroupParent: podCgroupParent(settings.cgroupRoot, qosClass(spec), id.uid),
@@ -97,7 +76,6 @@ export function containerRequest(
     env: c.env.map((e) => ({ name: e.name, value: e.value })),
     workingDir: c.workingDir,
     mounts,
-    logPath: `${c.name}/${attempt}.log`,
     resources: containerResources(c, qosClass(pod.spec!), settings.memoryCapacityBytes),
   };
 }

@@ -1,16 +1,15 @@
 // sync(pod): compare what the pod should be with what the runtime has, from
 // scratch every time, and take the next steps toward it. Never a script: an
 // agent killed between any two steps finds the same answer on restart.
-import { mkdir, rm } from "node:fs/promises";
+import { errorMessage } from "@plasmacloud/common/errors";
+import type { Logger } from "@plasmacloud/common/log";
 import type { Container, Pod } from "@plasmacloud/proto/k8shost";
-import { errorMessage } from "../errors";
 import type { PodNetwork } from "../network/types";
-import type { Logger } from "../observe/logger";
+import { KeyedBackoff } from "../retry/backoff";
 import type { ContainerInfo, ContainerRequest, PodIdentity, PodRuntime, PodRuntimeState, SandboxInfo, SandboxRequest } from "../runtime/types";
 import { VolumeError, type PodVolumes } from "../volumes/types";
-import { KeyedBackoff } from "./backoff";
 import { ImageError, type ImageManager } from "./images";
-import { containerRequest, graceSeconds, identity, podLogDir, sandboxRequest, type NodeSettings } from "./spec";
+import { containerRequest, graceSeconds, identity, sandboxRequest, type NodeSettings } from "./spec";
 import { validatePod } from "./validate";
 import type { PodWork } from "./work";
 
@@ -47,33 +46,10 @@ export class PodSyncer {
   readonly crashBackoff = new KeyedBackoff(CRASH_INITIAL_MS, CRASH_MAX_MS);
   readonly sandboxBackoff = new KeyedBackoff(1_000, 60_000);
 
-  /** The runtime, counting calls that change it: a sync that changed nothing need not read it again. */
   private readonly rt: PodRuntime;
-  private mutations = 0;
 
   constructor(private readonly d: SyncDeps) {
-    const r = d.runtime;
-    const changed = (): void => {
-      this.mutations++;
-    };
-    this.rt = {
-      version: () => r.version(),
-      ready: () => r.ready(),
-      relist: () => r.relist(),
-      allSandboxIds: () => r.allSandboxIds(),
-      podState: (uid) => r.podState(uid),
-      sandbox: (id) => r.sandbox(id),
-      imagePresent: (image) => r.imagePresent(image),
-      pullImage: (image, auth) => r.pullImage(image, auth),
-      runSandbox: (req) => (changed(), r.runSandbox(req)),
-      stopSandbox: (id) => (changed(), r.stopSandbox(id)),
-      removeSandbox: (id) => (changed(), r.removeSandbox(id)),
-      createContainer: (sid, sreq, creq) => (changed(), r.createContainer(sid, sreq, creq)),
-      startContainer: (id) => (changed(), r.startContainer(id)),
-      stopContainer: (id, t) => (changed(), r.stopContainer(id, t)),
-      removeContainer: (id) => (changed(), r.removeContainer(id)),
-      close: () => r.close(),
-    };
+    this.rt = d.runtime;
   }
 
   async sync(w: PodWork): Promise<SyncResult> {
@@ -81,7 +57,8 @@ export class PodSyncer {
     if (!pod || pod.metadata?.deletionTimestamp) return this.terminate(w);
 
     const state = await this.rt.podState(w.uid);
-    const mutationsBefore = this.mutations;
+    // The runtime counts its mutating calls: a sync that made none need not read the state again.
+    const mutationsBefore = this.rt.mutations();
     const problem = validatePod(pod, (v) => this.d.volumes.unsupported(v));
     if (problem) {
       w.notes.podFailure = { reason: "InvalidPodSpec", message: problem };
@@ -123,7 +100,7 @@ export class PodSyncer {
       const due = Math.max(0, w.network.checkedAt + this.d.networkCheckMs - Date.now());
       requeue = Math.min(requeue ?? due, due);
     }
-    const unchanged = this.mutations === mutationsBefore && !sandbox.fresh;
+    const unchanged = this.rt.mutations() === mutationsBefore && !sandbox.fresh;
     return { state: unchanged ? state : await this.rt.podState(w.uid), requeueAfterMs: requeue };
   }
 
@@ -162,7 +139,6 @@ export class PodSyncer {
       return undefined;
     }
     await this.d.newSandboxGate;
-    await mkdir(req.logDirectory, { recursive: true, mode: 0o755 });
     let id: string;
     try {
       id = await this.rt.runSandbox(req);
@@ -269,8 +245,6 @@ export class PodSyncer {
       }
       throw err;
     }
-    const logDir = podLogDir(this.d.settings, p);
-    await mkdir(`${logDir}/${c.name}`, { recursive: true, mode: 0o755 });
     let mounts: ContainerRequest["mounts"];
     try {
       mounts = await this.d.volumes.mounts(pod, c, paths);
@@ -306,9 +280,10 @@ export class PodSyncer {
     const grace = pod ? Math.max(MIN_GRACE_SECONDS, graceSeconds(pod)) : MIN_GRACE_SECONDS;
     await this.killAll(state, grace);
     w.network = undefined;
-    for (const s of state.sandboxes) await this.rt.removeSandbox(s.id);
+    // A pod without an object here (an orphan) is known by its sandboxes' labels.
+    const who = pod ? identity(pod) : state.sandboxes[0]?.pod;
+    if (who) await this.rt.removePod(who, state.sandboxes.map((s) => s.id));
     await this.d.volumes.tearDown(w.uid);
-    if (pod) await rm(podLogDir(this.d.settings, identity(pod)), { recursive: true, force: true });
     this.crashBackoff.forgetPrefix(`${w.uid}/`);
     this.sandboxBackoff.reset(w.uid);
     this.d.images.forget(w.uid);

@@ -1,7 +1,7 @@
 // Pod spec validation on the node: the first problem, named by field path, so
 // the pod's status says exactly what to fix.
 import type { Pod, Volume } from "@plasmacloud/proto/k8shost";
-import { parseQuantity } from "./quantity";
+import { parseQuantity } from "../resources/quantity";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const RESTART = ["", "Always", "OnFailure", "Never"];

@@ -10,17 +10,18 @@ import {
   type PodSandbox,
 } from "@plasmacloud/proto/cri";
 import { L, MANAGER } from "./labels";
+import { containerLogPath } from "./logs";
 import type { ContainerInfo, ContainerRequest, ContainerRunState, SandboxInfo, SandboxRequest } from "./types";
 
 export const nsToMs = (ns: bigint): number => Number(ns / 1_000_000n);
 
-export function sandboxConfig(req: SandboxRequest, nodeName: string): PodSandboxConfig {
+export function sandboxConfig(req: SandboxRequest, nodeName: string, logDirectory: string): PodSandboxConfig {
   const p = req.pod;
   const proto = { TCP: Protocol.TCP, UDP: Protocol.UDP, SCTP: Protocol.SCTP } as const;
   return PodSandboxConfig.fromPartial({
     metadata: { name: p.name, uid: p.uid, namespace: p.namespace, attempt: req.attempt },
     hostname: req.hostname,
-    logDirectory: req.logDirectory,
+    logDirectory,
     dnsConfig: req.dns,
     portMappings: req.portMappings.map((m) => ({ protocol: proto[m.protocol], containerPort: m.containerPort, hostPort: m.hostPort, hostIp: m.hostIp })),
     labels: {
@@ -60,7 +61,7 @@ export function containerConfig(sandbox: SandboxRequest, req: ContainerRequest, 
       [L.managedBy]: MANAGER,
       [L.node]: nodeName,
     },
-    logPath: req.logPath,
+    logPath: containerLogPath(req.name, req.attempt),
     linux: {
       resources: {
         cpuPeriod: BigInt(r.cpuPeriod),

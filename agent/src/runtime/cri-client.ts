@@ -1,22 +1,11 @@
-// A thin promise wrapper over the generated CRI clients: deadlines, metrics,
-// and CRI status codes mapped to AgentError codes.
-import { credentials, Metadata, status, type ServiceError, type CallOptions } from "@grpc/grpc-js";
+// The generated CRI clients on one channel, with what is CRI's own: each
+// call's latency and failures counted in the agent's metrics. Calls and error
+// codes are the shared unary/GrpcCallError.
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { errorCode } from "@plasmacloud/common/errors";
+import { unary, type UnaryFn } from "@plasmacloud/common/grpc";
 import { ImageServiceClient, RuntimeServiceClient } from "@plasmacloud/proto/cri";
-import { AgentError, type ErrorCode } from "../errors";
 import type { AgentMetrics } from "../observe/metrics";
-
-const codes: Partial<Record<number, ErrorCode>> = {
-  [status.NOT_FOUND]: "NotFound",
-  [status.INVALID_ARGUMENT]: "InvalidArgument",
-  [status.UNAVAILABLE]: "Unavailable",
-  [status.DEADLINE_EXCEEDED]: "DeadlineExceeded",
-  [status.ALREADY_EXISTS]: "Conflict",
-  [status.FAILED_PRECONDITION]: "Conflict",
-};
-
-type Cb<R> = (err: ServiceError | null, res: R) => void;
-// The generated clients are overloaded; inference picks the last (full) form.
-type Unary<Req, Res> = (req: Req, md: Metadata, opts: Partial<CallOptions>, cb: Cb<Res>) => unknown;
 
 export class CriClient {
   readonly runtime: RuntimeServiceClient;
@@ -29,17 +18,17 @@ export class CriClient {
     this.images = new ImageServiceClient(endpoint, credentials.createInsecure(), { ...opts, channelOverride: this.runtime.getChannel() });
   }
 
-  call<Req, Res>(method: string, fn: Unary<Req, Res>, req: Req, timeoutMs = this.timeoutMs): Promise<Res> {
+  /** One call of a bound client method; errors read "CRI <method>: ...". */
+  async call<Req, Res>(method: string, fn: UnaryFn<Req, Res, Metadata>, req: Req, timeoutMs = this.timeoutMs): Promise<Res> {
     const end = this.metrics.criLatency.startTimer({ method });
-    return new Promise<Res>((resolve, reject) => {
-      fn(req, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (err, res) => {
-        end();
-        if (!err) return resolve(res);
-        const code = codes[err.code] ?? "Internal";
-        this.metrics.criErrors.inc({ method, code });
-        reject(new AgentError(code, `CRI ${method}: ${err.details || err.message}`, { method, grpcCode: err.code }, { cause: err }));
-      });
-    });
+    try {
+      return await unary(this, `CRI ${method}`, fn, req, { metadata: new Metadata(), timeoutMs });
+    } catch (err) {
+      this.metrics.criErrors.inc({ method, code: errorCode(err) });
+      throw err;
+    } finally {
+      end();
+    }
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 // PodRuntime over CRI. Relist keeps a cache of what cannot change (a running
 // container's start, an exited container's end, a sandbox's IP) so a node with
 // 110 pods costs two list calls a second, not hundreds of status calls.
-import { dirname } from "node:path";
+import { mkdir, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import {
   ContainerStatusRequest,
   CreateContainerRequest,
@@ -21,21 +22,44 @@ import {
   type Container,
   type PodSandbox,
 } from "@plasmacloud/proto/cri";
-import { errorCode } from "../errors";
+import { errorCode } from "@plasmacloud/common/errors";
 import type { AgentMetrics } from "../observe/metrics";
 import { removePodCgroup } from "./cgroups";
 import { CriClient } from "./cri-client";
 import { containerConfig, containerInfo, netnsFromInfo, runState, sandboxConfig, sandboxInfo } from "./convert";
 import { L, nodeSelector } from "./labels";
-import type { ContainerInfo, ContainerRequest, PodRuntime, PodRuntimeState, RegistryAuth, RuntimeVersion, SandboxInfo, SandboxRequest } from "./types";
+import { podLogDir } from "./logs";
+import type { ContainerInfo, ContainerRequest, PodIdentity, PodRuntime, PodRuntimeState, RegistryAuth, RuntimeVersion, SandboxInfo, SandboxRequest } from "./types";
+
+export interface CriRuntimeOptions {
+  /** unix:///path/to/socket */
+  endpoint: string;
+  timeoutMs: number;
+  metrics: AgentMetrics;
+  nodeName: string;
+  runtimeHandler: string;
+  /** Root of the pods' log directories. */
+  podLogsDir: string;
+}
 
 export class CriRuntime implements PodRuntime {
   private readonly cri: CriClient;
+  private readonly nodeName: string;
+  private readonly runtimeHandler: string;
+  private readonly podLogsDir: string;
   private readonly containerCache = new Map<string, ContainerInfo>();
   private readonly sandboxNet = new Map<string, { ip: string; netns: string; cgroupsPath: string }>();
+  private mutationCount = 0;
 
-  constructor(endpoint: string, timeoutMs: number, metrics: AgentMetrics, private readonly nodeName: string, private readonly runtimeHandler = "") {
-    this.cri = new CriClient(endpoint, timeoutMs, metrics);
+  constructor(o: CriRuntimeOptions) {
+    this.cri = new CriClient(o.endpoint, o.timeoutMs, o.metrics);
+    this.nodeName = o.nodeName;
+    this.runtimeHandler = o.runtimeHandler;
+    this.podLogsDir = o.podLogsDir;
+  }
+
+  mutations(): number {
+    return this.mutationCount;
   }
 
   async version(): Promise<RuntimeVersion> {
@@ -164,21 +188,26 @@ export class CriRuntime implements PodRuntime {
   }
 
   async runSandbox(req: SandboxRequest): Promise<string> {
+    this.mutationCount++;
     const rt = this.cri.runtime;
+    const logDir = podLogDir(this.podLogsDir, req.pod);
+    await mkdir(logDir, { recursive: true, mode: 0o755 });
     const res = await this.cri.call(
       "RunPodSandbox",
       rt.runPodSandbox.bind(rt),
-      RunPodSandboxRequest.fromPartial({ config: sandboxConfig(req, this.nodeName), runtimeHandler: this.runtimeHandler }),
+      RunPodSandboxRequest.fromPartial({ config: sandboxConfig(req, this.nodeName, logDir), runtimeHandler: this.runtimeHandler }),
     );
     return res.podSandboxId;
   }
 
   async stopSandbox(id: string): Promise<void> {
+    this.mutationCount++;
     const rt = this.cri.runtime;
     await this.ignoreNotFound(this.cri.call("StopPodSandbox", rt.stopPodSandbox.bind(rt), StopPodSandboxRequest.fromPartial({ podSandboxId: id })));
   }
 
   async removeSandbox(id: string): Promise<void> {
+    this.mutationCount++;
     const rt = this.cri.runtime;
     let cgroupsPath = this.sandboxNet.get(id)?.cgroupsPath ?? "";
     if (!cgroupsPath) {
@@ -195,28 +224,40 @@ export class CriRuntime implements PodRuntime {
     if (cgroupsPath.startsWith("/")) await removePodCgroup(dirname(cgroupsPath));
   }
 
+  async removePod(pod: PodIdentity, sandboxIds: string[]): Promise<void> {
+    for (const id of sandboxIds) await this.removeSandbox(id);
+    await rm(podLogDir(this.podLogsDir, pod), { recursive: true, force: true });
+  }
+
   async createContainer(sandboxId: string, sandbox: SandboxRequest, req: ContainerRequest): Promise<string> {
+    this.mutationCount++;
     const rt = this.cri.runtime;
+    const logDir = podLogDir(this.podLogsDir, sandbox.pod);
+    // The runtime opens the log file but makes no directory for it (the kubelet makes it too).
+    await mkdir(join(logDir, req.name), { recursive: true, mode: 0o755 });
     const res = await this.cri.call(
       "CreateContainer",
       rt.createContainer.bind(rt),
-      CreateContainerRequest.fromPartial({ podSandboxId: sandboxId, config: containerConfig(sandbox, req, this.nodeName), sandboxConfig: sandboxConfig(sandbox, this.nodeName) }),
+      CreateContainerRequest.fromPartial({ podSandboxId: sandboxId, config: containerConfig(sandbox, req, this.nodeName), sandboxConfig: sandboxConfig(sandbox, this.nodeName, logDir) }),
     );
     return res.containerId;
   }
 
   async startContainer(id: string): Promise<void> {
+    this.mutationCount++;
     const rt = this.cri.runtime;
     await this.cri.call("StartContainer", rt.startContainer.bind(rt), StartContainerRequest.fromPartial({ containerId: id }));
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    this.mutationCount++;
     const rt = this.cri.runtime;
     const req = StopContainerRequest.fromPartial({ containerId: id, timeout: BigInt(Math.max(0, Math.ceil(timeoutSeconds))) });
     await this.ignoreNotFound(this.cri.call("StopContainer", rt.stopContainer.bind(rt), req, (timeoutSeconds + 30) * 1000));
   }
 
   async removeContainer(id: string): Promise<void> {
+    this.mutationCount++;
     const rt = this.cri.runtime;
     await this.ignoreNotFound(this.cri.call("RemoveContainer", rt.removeContainer.bind(rt), RemoveContainerRequest.fromPartial({ containerId: id })));
     this.containerCache.delete(id);

@@ -1,5 +1,6 @@
 // The runtime seam the pod controller and status code see. Nothing here knows
 // CRI or gRPC: another CRI runtime (or a fake in a unit test) fits behind it.
+import type { DnsConfig } from "../dns/resolv";
 
 export type ContainerRunState = "created" | "running" | "exited" | "unknown";
 
@@ -52,8 +53,7 @@ export interface SandboxRequest {
   pod: PodIdentity;
   attempt: number;
   hostname: string;
-  logDirectory: string;
-  dns: { servers: string[]; searches: string[]; options: string[] } | undefined;
+  dns: DnsConfig | undefined;
   portMappings: { protocol: "TCP" | "UDP" | "SCTP"; containerPort: number; hostPort: number; hostIp: string }[];
   cgroupParent: string;
   hostNetwork: boolean;
@@ -78,8 +78,6 @@ export interface ContainerRequest {
   env: { name: string; value: string }[];
   workingDir: string;
   mounts: { containerPath: string; hostPath: string; readOnly: boolean }[];
-  /** Relative to the sandbox log directory. */
-  logPath: string;
   resources: ContainerResources;
 }
 
@@ -110,12 +108,18 @@ export interface PodRuntime {
   /** The image's ref when present locally. */
   imagePresent(image: string): Promise<string | undefined>;
   pullImage(image: string, auth: RegistryAuth | undefined): Promise<string>;
+  /** Runs a sandbox; the pod's log directory is made first. */
   runSandbox(req: SandboxRequest): Promise<string>;
   stopSandbox(id: string): Promise<void>;
+  /** Removes one (stopped) sandbox; the pod's logs stay for its next sandbox. */
   removeSandbox(id: string): Promise<void>;
+  /** The pod is leaving the node: removes its (stopped) sandboxes, then its log directory. */
+  removePod(pod: PodIdentity, sandboxIds: string[]): Promise<void>;
   createContainer(sandboxId: string, sandbox: SandboxRequest, req: ContainerRequest): Promise<string>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
+  /** How many mutating calls were made so far: a caller that saw no change need not read state again. */
+  mutations(): number;
   close(): void;
 }

@@ -1,11 +1,11 @@
 // Pushes PodStatus to the control plane only when it changed, and keeps
 // retrying a push that failed (control plane down) until it lands.
 import { UpdatePodStatusRequest, type Pod, type PodStatus } from "@plasmacloud/proto/k8shost";
-import { Backoff, sleep } from "../controlplane/backoff";
+import { errorCode } from "@plasmacloud/common/errors";
+import type { Logger } from "@plasmacloud/common/log";
 import type { ControlPlane } from "../controlplane/client";
-import { ProblemLog } from "../controlplane/problem";
-import { errorCode } from "../errors";
-import type { Logger } from "../observe/logger";
+import { Backoff, sleep } from "../retry/backoff";
+import { ProblemLog } from "../retry/problem";
 
 interface Pending {
   pod: Pod;

@@ -4,7 +4,7 @@
 // sees the old or the new payload, never a mix.
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
-import { AgentError } from "../errors";
+import { CodedError } from "@plasmacloud/common/errors";
 
 export interface FileProjection {
   data: Uint8Array;
@@ -56,7 +56,7 @@ async function same(dir: string, payload: Map<string, FileProjection>): Promise<
 export async function writeAtomic(targetDir: string, payload: Map<string, FileProjection>): Promise<boolean> {
   for (const p of payload.keys()) {
     const bad = checkPayloadPath(p);
-    if (bad) throw new AgentError("InvalidArgument", `payload path '${p}' ${bad}`, { path: p });
+    if (bad) throw new CodedError("InvalidArgument", `payload path '${p}' ${bad}`, { path: p });
   }
   const dataLink = join(targetDir, DATA_DIR);
   const old = await readlink(dataLink).catch(() => undefined);

@@ -2,9 +2,9 @@
 // of sizeLimit. An existing tmpfs is adopted as it is (restart safety).
 import type { EmptyDirVolumeSource } from "@plasmacloud/proto/k8shost";
 import { mkdir } from "node:fs/promises";
-import { parseQuantity } from "../pods/quantity";
-import { mountTmpfs } from "./exec";
-import { mountAt, readMounts } from "./mountinfo";
+import { mountAt, readMountInfo } from "@plasmacloud/common/mountinfo";
+import { parseQuantity } from "../resources/quantity";
+import { mountTmpfs } from "./mount";
 
 export function emptyDirUnsupported(s: EmptyDirVolumeSource): string | undefined {
   if (s.medium !== "" && s.medium !== "Memory") return `emptyDir.medium: '${s.medium}' is not one of "", Memory`;
@@ -15,7 +15,7 @@ export function emptyDirUnsupported(s: EmptyDirVolumeSource): string | undefined
 export async function setUpEmptyDir(dir: string, s: EmptyDirVolumeSource): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o777 });
   if (s.medium !== "Memory") return;
-  if (mountAt(await readMounts(), dir)?.fsType === "tmpfs") return;
+  if (mountAt(readMountInfo(), dir)?.fsType === "tmpfs") return;
   const size = s.sizeLimit ? Math.ceil(parseQuantity(s.sizeLimit) ?? 0) : undefined;
   await mountTmpfs(dir, size, 0o777);
 }

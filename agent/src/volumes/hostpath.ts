@@ -5,7 +5,7 @@ import type { HostPathVolumeSource } from "@plasmacloud/proto/k8shost";
 import { existsSync, readlinkSync, realpathSync } from "node:fs";
 import { lstat, mkdir, open, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
-import { AgentError } from "../errors";
+import { CodedError } from "@plasmacloud/common/errors";
 import { VolumeError } from "./types";
 
 const TYPES = ["", "DirectoryOrCreate", "Directory", "FileOrCreate", "File"];
@@ -21,7 +21,7 @@ export function resolveExisting(p: string): string {
     const link = readlinkOrUndefined(head);
     if (link !== undefined) {
       // A dangling symlink: where it points is where a create would land.
-      if (++hops > 40) throw new AgentError("InvalidArgument", `too many levels of symbolic links at ${head}`, { path: head });
+      if (++hops > 40) throw new CodedError("InvalidArgument", `too many levels of symbolic links at ${head}`, { path: head });
       head = resolve(dirname(head), link);
       continue;
     }

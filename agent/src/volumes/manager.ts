@@ -4,18 +4,18 @@
 import type { Container, Pod, Volume } from "@plasmacloud/proto/k8shost";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { CodedError, errorMessage } from "@plasmacloud/common/errors";
+import type { Logger } from "@plasmacloud/common/log";
+import { mountsUnder, readMountInfo } from "@plasmacloud/common/mountinfo";
 import type { AgentConfig } from "../config/schema";
 import type { ControlPlane } from "../controlplane/client";
-import { AgentError, errorMessage } from "../errors";
-import type { Logger } from "../observe/logger";
 import type { ContainerRequest } from "../runtime/types";
 import { CsiVolumes } from "./csi/mounter";
 import { PluginRegistry } from "./csi/registry";
 import { emptyDirUnsupported, setUpEmptyDir } from "./emptydir";
-import { unmount } from "./exec";
 import { HostPathPolicy } from "./hostpath";
 import { Layout, PLUGIN_CONFIG_MAP, PLUGIN_CSI, PLUGIN_EMPTY_DIR, PLUGIN_SECRET } from "./layout";
-import { mountsUnder, readMounts } from "./mountinfo";
+import { unmount } from "./mount";
 import { controlPlaneObjects, type ObjectReader } from "./objects";
 import { projectedUnsupported, ProjectedVolumes, type ProjectedSource } from "./projected";
 import { resolveSubPath } from "./subpath";
@@ -124,14 +124,14 @@ export class VolumeManager implements PodVolumes {
   async tearDown(uid: string): Promise<void> {
     await this.csi.tearDown(uid);
     const podDir = this.layout.podDir(uid);
-    for (const m of mountsUnder(await readMounts(), podDir)) {
+    for (const m of mountsUnder(readMountInfo(), podDir)) {
       if (m.mountPoint.includes(`/${PLUGIN_CSI}/`)) continue; // only the driver may take these away
       await unmount(m.mountPoint);
       this.log.info({ podUid: uid, mountPoint: m.mountPoint, fsType: m.fsType }, "volume unmounted");
     }
     // Never delete through a mount: that would delete the volume's data.
-    const left = mountsUnder(await readMounts(), podDir);
-    if (left.length) throw new AgentError("Conflict", `pod directory still has mounts: ${left.map((m) => m.mountPoint).join(", ")}`, { podUid: uid });
+    const left = mountsUnder(readMountInfo(), podDir);
+    if (left.length) throw new CodedError("Conflict", `pod directory still has mounts: ${left.map((m) => m.mountPoint).join(", ")}`, { podUid: uid });
     await rm(podDir, { recursive: true, force: true });
   }
 }

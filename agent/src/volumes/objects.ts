@@ -2,8 +2,8 @@
 // the pod that references them (the node token may read any tenant bound to
 // it, so the tenant must come from the pod, never from the volume source).
 import { GetConfigMapRequest, GetSecretRequest, type Pod } from "@plasmacloud/proto/k8shost";
+import { errorCode } from "@plasmacloud/common/errors";
 import type { ControlPlane } from "../controlplane/client";
-import { errorCode } from "../errors";
 
 /** Key -> bytes, or undefined when the object does not exist (for this tenant). */
 export type ObjectData = Map<string, Uint8Array> | undefined;

@@ -4,11 +4,11 @@
 // every sync, which is how updates reach running pods.
 import type { ConfigMapVolumeSource, KeyToPath, Pod, SecretVolumeSource } from "@plasmacloud/proto/k8shost";
 import { mkdir, readlink } from "node:fs/promises";
-import { errorCode, errorMessage } from "../errors";
-import type { Logger } from "../observe/logger";
+import { errorCode, errorMessage } from "@plasmacloud/common/errors";
+import type { Logger } from "@plasmacloud/common/log";
+import { mountAt, readMountInfo } from "@plasmacloud/common/mountinfo";
 import { checkPayloadPath, DATA_DIR, writeAtomic, type FileProjection } from "./atomic-writer";
-import { mountTmpfs } from "./exec";
-import { mountAt, readMounts } from "./mountinfo";
+import { mountTmpfs } from "./mount";
 import type { ObjectData, ObjectReader } from "./objects";
 import { VolumeError } from "./types";
 
@@ -83,7 +83,7 @@ export class ProjectedVolumes {
     if (typeof payload === "string") throw fail("InvalidArgument", `${what} ${payload}`);
     // Only now, with something to write: a refused pod gets no directory or tmpfs.
     await mkdir(dir, { recursive: true, mode: 0o755 });
-    if (p.kind === "secret" && mountAt(await readMounts(), dir)?.fsType !== "tmpfs") await mountTmpfs(dir, undefined, 0o755);
+    if (p.kind === "secret" && mountAt(readMountInfo(), dir)?.fsType !== "tmpfs") await mountTmpfs(dir, undefined, 0o755);
     if (await writeAtomic(dir, payload)) this.log.info({ pod: `${m.namespace}/${m.name}`, volume: volName, files: payload.size }, `${p.kind} volume contents written`);
   }
 }

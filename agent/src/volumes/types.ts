@@ -1,7 +1,7 @@
 // The volume seam: the pod controller asks for host paths before it starts
 // containers and releases them once the pod's sandbox is gone.
 import type { Container, Pod, Volume } from "@plasmacloud/proto/k8shost";
-import { AgentError, type ErrorCode } from "../errors";
+import { CodedError, type Context, type ErrorCode } from "@plasmacloud/common/errors";
 import type { ContainerRequest } from "../runtime/types";
 
 export interface PodVolumes {
@@ -19,13 +19,13 @@ export interface PodVolumes {
  * A volume that cannot be set up now: `reason` is what the pod's status shows
  * (FailedMount, CreateContainerConfigError), retried after `retryInMs`.
  */
-export class VolumeError extends AgentError {
+export class VolumeError extends CodedError {
   constructor(
     code: ErrorCode,
     readonly reason: string,
     message: string,
     readonly retryInMs: number,
-    context: Record<string, string | number | boolean | undefined> = {},
+    context: Context = {},
     options?: { cause?: unknown },
   ) {
     super(code, message, context, options);

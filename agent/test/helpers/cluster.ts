@@ -2,22 +2,22 @@
 // in-process, the agent as a child process (so a test can SIGKILL it), the
 // shared containerd from scripts/node-stack/up.sh, a user client.
 import { spawn, type ChildProcess } from "node:child_process";
+import { after, before } from "node:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { CreatePodRequest, DeletePodRequest, GetPodRequest, Pod } from "@plasmacloud/proto/k8shost";
-import { ControlPlane } from "../../src/controlplane/client";
-import { errorCode } from "../../src/errors";
-import { TokenStore } from "../../../stand-ins/src/iam/tokens";
+import { errorCode } from "@plasmacloud/common/errors";
 import { startControlPlaneStandIn, type ControlPlaneStandIn } from "../../../stand-ins/src/controlplane/server";
 import type { Store } from "../../../stand-ins/src/controlplane/store";
-import { purgeNode, sandboxesOfNode } from "./cri";
+import { TokenStore } from "../../../stand-ins/src/iam/tokens";
 import { startNovanetStandIn, type NovanetStandIn } from "../../../stand-ins/src/novanet/server";
+import { ControlPlane } from "../../src/controlplane/client";
+import { CONTAINERD_SOCK, purgeNode, sandboxesOfNode } from "./cri";
 import { startStorage, sweep, type Storage } from "./storage";
 
 export { CONTAINERD_SOCK } from "./cri";
-import { CONTAINERD_SOCK } from "./cri";
 export const REGISTRY = process.env.REGISTRY_ADDR ?? "127.0.0.1:5000";
 export const AUTH_REGISTRY = process.env.AUTH_REGISTRY_ADDR ?? "127.0.0.1:5001";
 export const BUSYBOX = `${REGISTRY}/plasmacloud/busybox:1.0`;
@@ -257,4 +257,29 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     },
   };
   return c;
+}
+
+/** Waits until the pod is Running (and `also` holds of it); returns it. */
+export function podRunning(c: Cluster, name: string, also: (p: Pod) => boolean = () => true, timeoutMs = 30_000): Promise<Pod> {
+  return waitFor(`${name} Running`, async () => {
+    const p = await c.getPod(name);
+    return p?.status?.phase === "Running" && also(p) ? p : undefined;
+  }, timeoutMs);
+}
+
+/** Creates the pod and waits until it is Running; returns it. */
+export async function startPod(c: Cluster, pod: PodInput): Promise<Pod> {
+  await c.createPod(pod);
+  return podRunning(c, pod.metadata.name);
+}
+
+/** One cluster for every test of a file: started before the first, closed (its node purged) after the last. */
+export function clusterPerFile(started: (c: Cluster) => void, opts: ClusterOptions = {}): void {
+  let c: Cluster | undefined;
+  before(async () => started((c = await startCluster(opts))));
+  after(async () => {
+    if (!c) return;
+    await c.close();
+    await purgeNode(c.nodeName);
+  });
 }

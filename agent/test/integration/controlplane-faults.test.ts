@@ -4,17 +4,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { BUSYBOX, startCluster, waitFor } from "../helpers/cluster";
+import { BUSYBOX, podRunning, startCluster, startPod, waitFor } from "../helpers/cluster";
 import { containersOf, isRunning, purgeNode } from "../helpers/cri";
 
 test("control plane unreachable for 30 s: pods untouched, state converges after", async () => {
   const c = await startCluster();
   try {
-    await c.createPod({ metadata: { name: "steady" }, spec: { terminationGracePeriodSeconds: 2n, containers: [{ name: "s", image: BUSYBOX, command: ["sleep", "3600"] }] } });
-    const steady = await waitFor("steady Running", async () => {
-      const p = await c.getPod("steady");
-      return p?.status?.phase === "Running" ? p : undefined;
-    });
+    const steady = await startPod(c, { metadata: { name: "steady" }, spec: { terminationGracePeriodSeconds: 2n, containers: [{ name: "s", image: BUSYBOX, command: ["sleep", "3600"] }] } });
     const ids = (await containersOf(steady.metadata!.uid)).map((x) => x.id);
 
     await c.stopControlPlane();
@@ -31,7 +27,7 @@ test("control plane unreachable for 30 s: pods untouched, state converges after"
     c.store.pods.clear();
     await c.startControlPlane();
     const fresh = await c.createPod({ metadata: { name: "after" }, spec: { containers: [{ name: "a", image: BUSYBOX, command: ["sleep", "3600"] }] } });
-    await waitFor("new pod Running", async () => (await c.getPod("after"))?.status?.phase === "Running", 30_000);
+    await podRunning(c, "after");
     await waitFor("removed pod torn down", async () => (await containersOf(steady.metadata!.uid)).length === 0, 30_000);
     assert.equal((await containersOf(fresh.metadata!.uid)).filter(isRunning).length, 1);
     const errors = c.agent.lines().filter((l) => l.level === 50);

@@ -1,20 +1,14 @@
 // create -> Running with an IP, checked in containerd and the netns table;
 // delete -> containers, sandbox, netns, logs gone and the pod finalized.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { BUSYBOX, startCluster, waitFor, type Cluster } from "../helpers/cluster";
-import { containersOf, isReady, isRunning, netnsList, purgeNode, sandboxesOf } from "../helpers/cri";
+import { BUSYBOX, clusterPerFile, waitFor, type Cluster } from "../helpers/cluster";
+import { containersOf, isReady, isRunning, netnsList, sandboxesOf } from "../helpers/cri";
 
 let c: Cluster;
-before(async () => {
-  c = await startCluster();
-});
-after(async () => {
-  await c.close();
-  await purgeNode(c.nodeName);
-});
+clusterPerFile((started) => (c = started));
 
 test("node registers and reports Ready with real capacity", async () => {
   const node = await waitFor("node Ready", () => {

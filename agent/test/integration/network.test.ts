@@ -2,27 +2,22 @@
 // real; the tenant's subnet only; a broken attachment is noticed by CHECK and
 // the sandbox replaced; attachments of vanished sandboxes are collected at
 // start-up. Checked in NovaNET, ip link, the CNI cache and with ping.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { POD_ANNOTATIONS_CAPABILITY, TenantKeys } from "@plasmacloud/proto/annotations";
 import { hostVethName } from "../../../cni-plugin/src/plumbing/names";
-import { BUSYBOX, OTHER_TENANT_SUBNET, startCluster, waitFor, type Cluster } from "../helpers/cluster";
-import { purgeNode, sandboxesOf } from "../helpers/cri";
+import { BUSYBOX, OTHER_TENANT_SUBNET, clusterPerFile, waitFor, type Cluster } from "../helpers/cluster";
+import { sandboxesOf } from "../helpers/cri";
 
 const STACK = process.env.PLASMA_STACK_DIR ?? "/var/lib/plasmacloud-stack";
 const CACHE = "/var/lib/cni/results";
 const linkExists = (name: string): boolean => spawnSync("ip", ["link", "show", name], { stdio: "ignore" }).status === 0;
 
 let c: Cluster;
-before(async () => {
-  c = await startCluster({ networkCheckSeconds: 1 });
-});
-after(async () => {
-  await c.close();
-  await purgeNode(c.nodeName);
-});
+clusterPerFile((started) => (c = started), { networkCheckSeconds: 1 });
 
 const running = async (name: string) => {
   const p = await c.getPod(name);
@@ -50,7 +45,7 @@ test("a pod gets its address from its NovaNET subnet, answers ping, and releases
 
 test("a pod naming another tenant's subnet gets no sandbox and a clear reason", async () => {
   const pod = await c.createPod({
-    metadata: { name: "wrongnet", annotations: { "plasmacloud.io/subnet-id": OTHER_TENANT_SUBNET } },
+    metadata: { name: "wrongnet", annotations: { [TenantKeys.subnetId]: OTHER_TENANT_SUBNET } },
     spec: { containers: [{ name: "c", image: BUSYBOX, command: ["sleep", "3600"] }] },
   });
   const p = await waitFor("FailedCreatePodSandBox", async () => {
@@ -90,7 +85,7 @@ test("at start-up the agent collects attachments whose sandbox is gone", async (
   execFileSync("ip", ["netns", "add", ns]);
   try {
     const conflist = JSON.parse(readFileSync(`${STACK}/cni/net.d/10-novanet.conflist`, "utf8")) as { name: string; plugins: Record<string, unknown>[] };
-    const conf = { ...conflist.plugins[0], cniVersion: "1.0.0", name: conflist.name, runtimeConfig: { "io.kubernetes.cri.pod-annotations": { "plasmacloud.io/org-id": "org-a", "plasmacloud.io/project-id": "proj-a", "plasmacloud.io/subnet-id": "agent-it" } } };
+    const conf = { ...conflist.plugins[0], cniVersion: "1.0.0", name: conflist.name, runtimeConfig: { [POD_ANNOTATIONS_CAPABILITY]: { [TenantKeys.orgId]: "org-a", [TenantKeys.projectId]: "proj-a", [TenantKeys.subnetId]: "agent-it" } } };
     // Async: the NovaNET stand-in answering the plugin lives in this process.
     const add = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(`${STACK}/cni/bin/novanet`, [], {

@@ -1,18 +1,12 @@
 // The agent dies (SIGKILL) and comes back: no duplicate sandbox, no orphan,
 // running pods untouched, pods deleted meanwhile cleaned up.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BUSYBOX, startCluster, waitFor, type Cluster } from "../helpers/cluster";
-import { containersOf, isRunning, purgeNode, sandboxesOf } from "../helpers/cri";
+import { BUSYBOX, clusterPerFile, waitFor, type Cluster } from "../helpers/cluster";
+import { containersOf, isRunning, sandboxesOf } from "../helpers/cri";
 
 let c: Cluster;
-before(async () => {
-  c = await startCluster();
-});
-after(async () => {
-  await c.close();
-  await purgeNode(c.nodeName);
-});
+clusterPerFile((started) => (c = started));
 
 const running = async (name: string) => {
   const p = await c.getPod(name);

@@ -1,17 +1,11 @@
 // Containers that exit: restart policy, crash-loop backoff, terminal phases.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BUSYBOX, startCluster, waitFor, type Cluster } from "../helpers/cluster";
-import { containersOf, purgeNode, sandboxesOf } from "../helpers/cri";
+import { BUSYBOX, clusterPerFile, waitFor, type Cluster } from "../helpers/cluster";
+import { containersOf, sandboxesOf } from "../helpers/cri";
 
 let c: Cluster;
-before(async () => {
-  c = await startCluster();
-});
-after(async () => {
-  await c.close();
-  await purgeNode(c.nodeName);
-});
+clusterPerFile((started) => (c = started));
 
 test("a crashing container restarts with backoff and reports CrashLoopBackOff", async () => {
   const created = await c.createPod({ metadata: { name: "crash" }, spec: { containers: [{ name: "c", image: BUSYBOX, command: ["sh", "-c", "echo boom; exit 3"] }] } });

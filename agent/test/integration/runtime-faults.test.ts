@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { BUSYBOX, startCluster, waitFor } from "../helpers/cluster";
+import { BUSYBOX, startCluster, startPod, waitFor } from "../helpers/cluster";
 import { containersOf, isRunning, purgeNode } from "../helpers/cri";
 
 const RUN = process.env.PLASMA_RUN_DIR ?? "/run/plasmacloud-stack";
@@ -14,11 +14,7 @@ const repo = new URL("../../../", import.meta.url).pathname;
 test("containerd down: Ready=False with a reason, pods survive, converges after; /healthz and /metrics tell", async () => {
   const c = await startCluster();
   try {
-    await c.createPod({ metadata: { name: "survivor" }, spec: { terminationGracePeriodSeconds: 1n, containers: [{ name: "s", image: BUSYBOX, command: ["sleep", "3600"] }] } });
-    const pod = await waitFor("survivor Running", async () => {
-      const p = await c.getPod("survivor");
-      return p?.status?.phase === "Running" ? p : undefined;
-    });
+    const pod = await startPod(c, { metadata: { name: "survivor" }, spec: { terminationGracePeriodSeconds: 1n, containers: [{ name: "s", image: BUSYBOX, command: ["sleep", "3600"] }] } });
     const ids = (await containersOf(pod.metadata!.uid)).map((x) => x.id);
     const endpoint = /"healthz":"([^"]+)"/.exec(c.agent.output)?.[1];
     assert.ok(endpoint, "the agent logs its local endpoint");

@@ -2,8 +2,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Pod } from "@plasmacloud/proto/k8shost";
-import { bytes, milliCpu, parseQuantity } from "../../src/pods/quantity";
-import { containerResources, milliCpuToQuota, milliCpuToShares, oomScoreAdj, podCgroupParent, qosClass } from "../../src/pods/resources";
+import { bytes, milliCpu, parseQuantity } from "../../src/resources/quantity";
+import { containerResources, milliCpuToQuota, milliCpuToShares, oomScoreAdj, podCgroupParent, qosClass } from "../../src/resources/qos";
 
 const pod = (resources: { requests?: Record<string, string>; limits?: Record<string, string> }[]) =>
   Pod.fromPartial({ spec: { containers: resources.map((r, i) => ({ name: `c${i}`, image: "i", resources: r })) } });

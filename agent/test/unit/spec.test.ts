@@ -1,13 +1,16 @@
 // Pod -> runtime requests: pull policy defaults, DNS, validation, config.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { TenantKeys } from "@plasmacloud/proto/annotations";
 import { Container, Pod } from "@plasmacloud/proto/k8shost";
 import { buildConfig } from "../../src/config/schema";
 import { registryHost } from "../../src/pods/images";
-import { dnsConfig, pullPolicy, sandboxRequest } from "../../src/pods/spec";
+import { dnsConfig, pullPolicy, sandboxRequest, type NodeSettings } from "../../src/pods/spec";
 import { validatePod } from "../../src/pods/validate";
+import { podLogDir } from "../../src/runtime/logs";
 
-const settings = { nodeName: "n", podLogsDir: "/var/log/pods", cgroupRoot: "/k8shost", clusterDNS: { servers: ["10.96.0.10"], domain: "cluster.local" }, memoryCapacityBytes: 2 ** 30 };
+const hostDNS = { servers: ["192.0.2.53"], searches: ["corp.example"], options: ["edns0"] };
+const settings: NodeSettings = { nodeName: "n", cgroupRoot: "/k8shost", clusterDNS: { servers: ["10.96.0.10"], domain: "cluster.local" }, hostDNS: { current: () => hostDNS }, memoryCapacityBytes: 2 ** 30 };
 
 test("pull policy defaults by tag, as the kubelet does", () => {
   const c = (image: string, imagePullPolicy = "") => Container.fromPartial({ name: "c", image, imagePullPolicy });
@@ -26,12 +29,14 @@ test("ClusterFirst DNS: FlashDNS servers, service search path, ndots:5", () => {
   assert.deepEqual(dnsConfig(pod, settings), { servers: ["10.96.0.10"], searches: ["shop.svc.cluster.local", "svc.cluster.local", "cluster.local"], options: ["ndots:5"] });
   const none = Pod.fromPartial({ ...pod, spec: { dnsPolicy: "None", containers: [{ name: "c", image: "i" }] } });
   assert.deepEqual(dnsConfig(none, settings), { servers: [], searches: [], options: [] });
-  const req = sandboxRequest(pod, 2, settings, { "plasmacloud.io/subnet-id": "s" });
-  assert.equal(req.logDirectory, "/var/log/pods/shop_web_u");
+  const host = Pod.fromPartial({ ...pod, spec: { dnsPolicy: "Default", containers: [{ name: "c", image: "i" }] } });
+  assert.deepEqual(dnsConfig(host, settings), hostDNS, "Default: the host's resolver settings");
+  const req = sandboxRequest(pod, 2, settings, { [TenantKeys.subnetId]: "s" });
+  assert.equal(podLogDir("/var/log/pods", req.pod), "/var/log/pods/shop_web_u");
   assert.equal(req.hostname, "web");
   assert.equal(req.attempt, 2);
   assert.equal(req.cgroupParent, "/k8shost/besteffort/podu");
-  assert.deepEqual(req.annotations, { "plasmacloud.io/subnet-id": "s" });
+  assert.deepEqual(req.annotations, { [TenantKeys.subnetId]: "s" });
 });
 
 test("validation names the offending field", () => {
@@ -57,4 +62,6 @@ test("config: defaults, unknown and invalid fields are errors naming the field",
   assert.throws(() => buildConfig({ network: { mode: "magic" } }), /'network\.mode'/);
   assert.throws(() => buildConfig({ network: { mode: "novanet" } }), /'network\.novanet\.serverAddress'/);
   assert.throws(() => buildConfig({ runtime: { endpoint: "/run/containerd.sock" } }), /'runtime\.endpoint'/);
+  assert.equal(buildConfig({ nodeName: "n", logLevel: "debug" }).logLevel, "debug");
+  assert.throws(() => buildConfig({ logLevel: "loud" }), /'logLevel': must be one of trace, debug, info, warn, error/);
 });

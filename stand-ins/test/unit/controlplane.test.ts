@@ -3,13 +3,13 @@
 // "too old", conflicts, graceful deletion, the node-authorizer rule.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import { CreatePodRequest, CreateSecretRequest, DeletePodRequest, GetPodRequest, GetSecretRequest, ListPodsRequest, UpdatePodRequest, UpdatePodStatusRequest, WatchEvent_Type, WatchPodsRequest, type WatchEvent } from "@plasmacloud/proto/k8shost";
 import { ControlPlane } from "../../../agent/src/controlplane/client";
-import { errorCode } from "../../../agent/src/errors";
+import { errorCode } from "@plasmacloud/common/errors";
 import { TokenStore } from "../../src/iam/tokens";
 import { startControlPlaneStandIn } from "../../src/controlplane/server";
 
@@ -24,14 +24,20 @@ async function setup(historyLimit?: number) {
     writeFileSync(join(dir, tok), tok);
     return new ControlPlane(cp.address, join(dir, tok), "", 5000);
   };
-  return { cp, alice: client("alice"), bob: client("bob"), node: client("node1"), bad: client("nobody") };
+  const clients = { alice: client("alice"), bob: client("bob"), node: client("node1"), bad: client("nobody") };
+  const stop = async (): Promise<void> => {
+    for (const c of Object.values(clients)) c.close();
+    await cp.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { stop, ...clients };
 }
 
 const pod = (name: string, nodeName = "n1") => CreatePodRequest.fromPartial({ pod: { metadata: { name }, spec: { nodeName, containers: [{ name: "c", image: "i" }] } } });
 const code = async (p: Promise<unknown>): Promise<string> => p.then(() => "ok", (e: unknown) => errorCode(e));
 
 test("auth and tenancy: no token -> Unauthenticated; another tenant's pod is NotFound; a node may not create pods", async () => {
-  const { cp, alice, bob, node, bad } = await setup();
+  const { stop, alice, bob, node, bad } = await setup();
   try {
     assert.equal(await code(bad.call("ListPods", bad.pods.listPods.bind(bad.pods), ListPodsRequest.fromPartial({}))), "Unauthenticated");
     const p = await alice.call("CreatePod", alice.pods.createPod.bind(alice.pods), pod("web"));
@@ -46,12 +52,12 @@ test("auth and tenancy: no token -> Unauthenticated; another tenant's pod is Not
     const bad1 = CreatePodRequest.fromPartial({ pod: { metadata: { name: "x" }, spec: { containers: [{ name: "c", image: "" }] } } });
     await assert.rejects(alice.call("CreatePod", alice.pods.createPod.bind(alice.pods), bad1), /spec\.containers\[0\]\.image/);
   } finally {
-    await cp.stop();
+    await stop();
   }
 });
 
 test("updates conflict on a stale resource_version; status updates check the uid", async () => {
-  const { cp, alice, node } = await setup();
+  const { stop, alice, node } = await setup();
   try {
     const p = await alice.call("CreatePod", alice.pods.createPod.bind(alice.pods), pod("web"));
     const upd = await alice.call("UpdatePod", alice.pods.updatePod.bind(alice.pods), UpdatePodRequest.fromPartial({ pod: { ...p, metadata: { ...p.metadata!, labels: { a: "1" } } } }));
@@ -62,12 +68,12 @@ test("updates conflict on a stale resource_version; status updates check the uid
     const st = await node.call("UpdatePodStatus", node.pods.updatePodStatus.bind(node.pods), UpdatePodStatusRequest.fromPartial({ ref, uid: p.metadata!.uid, status: { phase: "Running" } }));
     assert.equal(st.status!.phase, "Running");
   } finally {
-    await cp.stop();
+    await stop();
   }
 });
 
 test("watch resumes from a resource_version, and a compacted one is OUT_OF_RANGE", async () => {
-  const { cp, alice, node } = await setup(3);
+  const { stop, alice, node } = await setup(3);
   try {
     const first = await alice.call("CreatePod", alice.pods.createPod.bind(alice.pods), pod("a"));
     await alice.call("CreatePod", alice.pods.createPod.bind(alice.pods), pod("b"));
@@ -95,12 +101,12 @@ test("watch resumes from a resource_version, and a compacted one is OUT_OF_RANGE
     assert.equal(err.code, status.OUT_OF_RANGE);
     assert.match(err.details ?? "", /too old/);
   } finally {
-    await cp.stop();
+    await stop();
   }
 });
 
 test("deletion: a bound pod is marked with its grace period and removed when the node finalizes", async () => {
-  const { cp, alice, node } = await setup();
+  const { stop, alice, node } = await setup();
   try {
     const p = await alice.call("CreatePod", alice.pods.createPod.bind(alice.pods), pod("web"));
     const marked = await alice.call("DeletePod", alice.pods.deletePod.bind(alice.pods), DeletePodRequest.fromPartial({ ref: { name: "web" }, gracePeriodSeconds: 20n }));
@@ -116,12 +122,12 @@ test("deletion: a bound pod is marked with its grace period and removed when the
     await alice.call("DeletePod", alice.pods.deletePod.bind(alice.pods), DeletePodRequest.fromPartial({ ref: { name: "loose" } }));
     assert.equal(await code(alice.call("GetPod", alice.pods.getPod.bind(alice.pods), GetPodRequest.fromPartial({ ref: { name: "loose" } }))), "NotFound");
   } finally {
-    await cp.stop();
+    await stop();
   }
 });
 
 test("a node reads only the secrets its own pods reference, in their tenant", async () => {
-  const { cp, alice, node } = await setup();
+  const { stop, alice, node } = await setup();
   try {
     for (const name of ["used", "unused"]) {
       await alice.call("CreateSecret", alice.secrets.createSecret.bind(alice.secrets), CreateSecretRequest.fromPartial({ secret: { metadata: { name }, data: { k: Buffer.from("v") } } }));
@@ -132,6 +138,6 @@ test("a node reads only the secrets its own pods reference, in their tenant", as
     assert.equal(await code(get("unused")), "NotFound");
     assert.equal(await code(get("used", "o2")), "NotFound");
   } finally {
-    await cp.stop();
+    await stop();
   }
 });

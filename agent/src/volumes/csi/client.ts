@@ -1,27 +1,12 @@
-// CSI Identity + Node client over the driver's unix socket. gRPC codes become
-// AgentError codes; ABORTED (another call on the volume is in flight) and
-// UNAVAILABLE are retried with backoff within the call's time budget.
-import { credentials, Metadata, status, type ServiceError } from "@grpc/grpc-js";
+// CSI Identity + Node client over the driver's unix socket. ABORTED (another
+// call on the volume is in flight) and UNAVAILABLE are retried with backoff
+// within the call's time budget, decided on the gRPC status, never the text.
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { GrpcStatus, grpcCodeOf, unary, type UnaryFn } from "@plasmacloud/common/grpc";
 import * as csi from "@plasmacloud/proto/csi";
-import { AgentError, type ErrorCode } from "../../errors";
+import { Backoff, sleep } from "../../retry/backoff";
 
-const codeMap: Partial<Record<number, ErrorCode>> = {
-  [status.INVALID_ARGUMENT]: "InvalidArgument",
-  [status.NOT_FOUND]: "NotFound",
-  [status.ALREADY_EXISTS]: "Conflict",
-  [status.FAILED_PRECONDITION]: "Conflict",
-  [status.ABORTED]: "Unavailable",
-  [status.UNAVAILABLE]: "Unavailable",
-  [status.PERMISSION_DENIED]: "PermissionDenied",
-  [status.UNAUTHENTICATED]: "Unauthenticated",
-  [status.DEADLINE_EXCEEDED]: "DeadlineExceeded",
-  [status.OUT_OF_RANGE]: "InvalidArgument",
-};
-
-const RETRYABLE = new Set<number>([status.ABORTED, status.UNAVAILABLE]);
-
-type Cb<Res> = (err: ServiceError | null, res: Res) => void;
-type Method<Req, Res> = (req: Req, md: Metadata, opts: { deadline: Date }, cb: Cb<Res>) => unknown;
+const RETRYABLE = new Set<number>([GrpcStatus.ABORTED, GrpcStatus.UNAVAILABLE]);
 
 export class CsiNodeClient {
   private readonly identity: csi.IdentityClient;
@@ -33,28 +18,18 @@ export class CsiNodeClient {
     this.node = new csi.NodeClient(addr, credentials.createInsecure(), { channelOverride: this.identity.getChannel() });
   }
 
-  private once<Req, Res>(client: object, name: string, fn: Method<Req, Res>, req: Req, deadline: number): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      fn.call(client, req, new Metadata(), { deadline: new Date(deadline) }, (err, res) => {
-        if (!err) return resolve(res);
-        const code = (typeof err.code === "number" && codeMap[err.code]) || "Internal";
-        reject(new AgentError(code, `${name}: ${err.details || err.message}`, { method: name, grpcCode: err.code, endpoint: this.endpoint }, { cause: err }));
-      });
-    });
-  }
-
   /** One RPC with retries on ABORTED/UNAVAILABLE until the time budget is spent. */
-  private async call<Req, Res>(client: object, name: string, fn: Method<Req, Res>, req: Req): Promise<Res> {
+  private async call<Req, Res>(client: object, name: string, fn: UnaryFn<Req, Res, Metadata>, req: Req): Promise<Res> {
     const end = Date.now() + this.timeoutMs;
-    let delay = 100;
+    const backoff = new Backoff(100, 5_000, 0);
     for (;;) {
       try {
-        return await this.once(client, name, fn, req, end);
+        return await unary(client, name, fn, req, { metadata: new Metadata(), timeoutMs: end - Date.now(), context: { endpoint: this.endpoint } });
       } catch (err) {
-        const grpcCode = err instanceof AgentError ? err.context.grpcCode : undefined;
-        if (typeof grpcCode !== "number" || !RETRYABLE.has(grpcCode) || Date.now() + delay >= end) throw err;
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 5_000);
+        const code = grpcCodeOf(err);
+        const delay = backoff.next();
+        if (code === undefined || !RETRYABLE.has(code) || Date.now() + delay >= end) throw err;
+        await sleep(delay);
       }
     }
   }

@@ -3,14 +3,15 @@
 // Every decision comes from disk (vol_data.json next to each publish target)
 // and the mount table, so it holds across an agent restart; a per-volume lock
 // orders this agent's own calls.
+import { TenantKeys } from "@plasmacloud/proto/annotations";
 import { VolumeCapability_AccessMode_Mode as Mode, NodePublishVolumeRequest, NodeStageVolumeRequest, NodeUnpublishVolumeRequest, NodeUnstageVolumeRequest } from "@plasmacloud/proto/csi";
 import type { Pod, Volume } from "@plasmacloud/proto/k8shost";
 import { mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { AgentError, errorMessage } from "../../errors";
-import type { Logger } from "../../observe/logger";
+import { CodedError, errorCode, errorMessage } from "@plasmacloud/common/errors";
+import type { Logger } from "@plasmacloud/common/log";
+import { mountAt, readMountInfo } from "@plasmacloud/common/mountinfo";
 import { Layout, PLUGIN_CSI } from "../layout";
-import { mountAt, readMounts } from "../mountinfo";
 import { KeyedLock } from "../lock";
 import { VolumeError } from "../types";
 import type { PluginRegistry, RegisteredDriver } from "./registry";
@@ -57,15 +58,15 @@ export class CsiVolumes {
     // Recorded before any call, so a crash at any later point still finds the volume on disk.
     await writeVolData(dirname(target), { driverName: s.driver, volumeHandle: s.volumeHandle, specVolID: v.name, podUID: m.uid, readOnly: s.readOnly, stagingPath: staging });
     // Published already (e.g. before an agent restart): adopt it, even before the driver re-registers.
-    if (mountAt(await readMounts(), target)) return target;
+    if (mountAt(readMountInfo(), target)) return target;
     const d = this.driver(s.driver, v.name);
     const mode = d.singleNodeMultiWriter ? Mode.SINGLE_NODE_MULTI_WRITER : Mode.SINGLE_NODE_WRITER;
     const capability = { mount: { fsType: s.fsType, mountFlags: [], volumeMountGroup: "" }, accessMode: { mode } };
     const attrs = Object.fromEntries(Object.entries(s.volumeAttributes).filter(([k]) => !RESERVED.test(k)));
-    const tenant = { "plasmacloud.io/org-id": m.orgId, "plasmacloud.io/project-id": m.projectId };
+    const tenant = { [TenantKeys.orgId]: m.orgId, [TenantKeys.projectId]: m.projectId };
     const podInfo = { "csi.storage.k8s.io/pod.name": m.name, "csi.storage.k8s.io/pod.namespace": m.namespace, "csi.storage.k8s.io/pod.uid": m.uid, "csi.storage.k8s.io/ephemeral": "false" };
     await this.lock.with(`${s.driver}/${s.volumeHandle}`, async () => {
-      const mounts = await readMounts();
+      const mounts = readMountInfo();
       try {
         if (d.stageUnstage && !mountAt(mounts, staging)) {
           await mkdir(dirname(staging), { recursive: true, mode: 0o750 });
@@ -86,7 +87,7 @@ export class CsiVolumes {
           this.log.info({ driver: s.driver, volume: v.name, pod: `${m.namespace}/${m.name}`, readOnly: s.readOnly }, "CSI volume published");
         }
       } catch (err) {
-        throw new VolumeError(err instanceof AgentError ? err.code : "Internal", "FailedMount", `MountVolume.SetUp failed for volume "${v.name}": ${errorMessage(err)}`, RETRY_MS, { driver: s.driver, volume: v.name }, { cause: err });
+        throw new VolumeError(errorCode(err), "FailedMount", `MountVolume.SetUp failed for volume "${v.name}": ${errorMessage(err)}`, RETRY_MS, { driver: s.driver, volume: v.name }, { cause: err });
       }
     });
     return target;
@@ -101,13 +102,13 @@ export class CsiVolumes {
       const target = join(dir, "mount");
       const data = await readVolData(dir);
       if (!data) {
-        if (mountAt(await readMounts(), target)) throw new AgentError("Internal", `CSI target ${target} is mounted but has no vol_data.json: cannot tell which driver to ask`, { target });
+        if (mountAt(readMountInfo(), target)) throw new CodedError("Internal", `CSI target ${target} is mounted but has no vol_data.json: cannot tell which driver to ask`, { target });
         await rm(dir, { recursive: true, force: true }); // setUp never got to record it
         continue;
       }
       await this.lock.with(`${data.driverName}/${data.volumeHandle}`, async () => {
         const d = this.registry.get(data.driverName);
-        if (mountAt(await readMounts(), target)) {
+        if (mountAt(readMountInfo(), target)) {
           if (!d) throw new VolumeError("Unavailable", "FailedUnmount", `driver ${data.driverName} is not registered: cannot unpublish volume "${name}"`, RETRY_MS);
           await d.client.unpublish(NodeUnpublishVolumeRequest.fromPartial({ volumeId: data.volumeHandle, targetPath: target }));
         } else if (d) {
@@ -115,7 +116,7 @@ export class CsiVolumes {
         }
         await rmdir(target).catch(() => undefined);
         if (!(await this.publishedElsewhere(data, uid))) {
-          const staged = mountAt(await readMounts(), data.stagingPath);
+          const staged = mountAt(readMountInfo(), data.stagingPath);
           if (staged && !d) throw new VolumeError("Unavailable", "FailedUnmount", `driver ${data.driverName} is not registered: cannot unstage volume "${name}"`, RETRY_MS);
           if (d?.stageUnstage) {
             await d.client.unstage(NodeUnstageVolumeRequest.fromPartial({ volumeId: data.volumeHandle, stagingTargetPath: data.stagingPath }));

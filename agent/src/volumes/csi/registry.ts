@@ -3,14 +3,15 @@
 // dial its CSI endpoint (GetPluginInfo, NodeGetInfo, NodeGetCapabilities) and
 // report the outcome (NotifyRegistrationStatus). A socket that disappears (or
 // is re-created by a restarted driver) deregisters (and re-registers) it.
-import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { CodedError, errorMessage } from "@plasmacloud/common/errors";
+import { unary } from "@plasmacloud/common/grpc";
+import type { Logger } from "@plasmacloud/common/log";
 import { NodeServiceCapability_RPC_Type as Rpc } from "@plasmacloud/proto/csi";
 import { InfoRequest, RegistrationClient, RegistrationStatus, type PluginInfo } from "@plasmacloud/proto/pluginregistration";
 import { watch, type FSWatcher } from "node:fs";
 import { mkdir, readdir, stat } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
-import { AgentError, errorMessage } from "../../errors";
-import type { Logger } from "../../observe/logger";
 import { CsiNodeClient } from "./client";
 
 export interface RegisteredDriver {
@@ -32,10 +33,6 @@ interface Seen {
 const RESCAN_MS = 1_000;
 const RETRY_MS = 3_000;
 const SUPPORTED_VERSIONS = ["1.0.0"];
-
-function regCall<Req, Res>(client: RegistrationClient, fn: (r: Req, md: Metadata, o: { deadline: Date }, cb: (e: ServiceError | null, r: Res) => void) => unknown, req: Req, timeoutMs: number): Promise<Res> {
-  return new Promise((resolve, reject) => fn.call(client, req, new Metadata(), { deadline: new Date(Date.now() + timeoutMs) }, (e, r) => (e ? reject(e) : resolve(r))));
-}
 
 export class PluginRegistry {
   private readonly drivers = new Map<string, RegisteredDriver>();
@@ -118,12 +115,16 @@ export class PluginRegistry {
     }
   }
 
+  private regOpts(): { metadata: Metadata; timeoutMs: number } {
+    return { metadata: new Metadata(), timeoutMs: this.timeoutMs };
+  }
+
   /** The registration handshake; returns the driver name when registered. */
   private async register(sock: string): Promise<string | undefined> {
     const reg = new RegistrationClient(`unix:${sock}`, credentials.createInsecure());
     let info: PluginInfo;
     try {
-      info = await regCall(reg, reg.getInfo, InfoRequest.fromPartial({}), this.timeoutMs);
+      info = await unary(reg, "Registration.GetInfo", reg.getInfo, InfoRequest.fromPartial({}), this.regOpts());
     } catch (err) {
       reg.close();
       this.log.debug({ socket: sock, err: errorMessage(err) }, "plugin GetInfo failed; will retry");
@@ -135,14 +136,14 @@ export class PluginRegistry {
       const prev = this.drivers.get(d.name);
       if (prev && prev.endpoint !== d.endpoint) prev.client.close();
       this.drivers.set(d.name, d);
-      await regCall(reg, reg.notifyRegistrationStatus, RegistrationStatus.fromPartial({ pluginRegistered: true, error: "" }), this.timeoutMs).catch(() => undefined);
+      await unary(reg, "Registration.NotifyRegistrationStatus", reg.notifyRegistrationStatus, RegistrationStatus.fromPartial({ pluginRegistered: true, error: "" }), this.regOpts()).catch(() => undefined);
       this.log.info({ driver: d.name, endpoint: d.endpoint, csiNodeId: d.nodeId }, "CSI driver registered");
       return d.name;
     } catch (err) {
       client?.close();
       const msg = errorMessage(err);
       this.log.warn({ socket: sock, driver: info.name, err: msg }, "CSI driver registration refused");
-      await regCall(reg, reg.notifyRegistrationStatus, RegistrationStatus.fromPartial({ pluginRegistered: false, error: msg }), this.timeoutMs).catch(() => undefined);
+      await unary(reg, "Registration.NotifyRegistrationStatus", reg.notifyRegistrationStatus, RegistrationStatus.fromPartial({ pluginRegistered: false, error: msg }), this.regOpts()).catch(() => undefined);
       return undefined;
     } finally {
       reg.close();
@@ -150,19 +151,19 @@ export class PluginRegistry {
   }
 
   private async validate(info: PluginInfo, keep: (c: CsiNodeClient) => void): Promise<RegisteredDriver> {
-    if (info.type !== "CSIPlugin") throw new AgentError("InvalidArgument", `plugin type '${info.type}' is not supported (CSIPlugin only)`);
-    if (!info.name) throw new AgentError("InvalidArgument", "plugin name is empty");
+    if (info.type !== "CSIPlugin") throw new CodedError("InvalidArgument", `plugin type '${info.type}' is not supported (CSIPlugin only)`);
+    if (!info.name) throw new CodedError("InvalidArgument", "plugin name is empty");
     if (!info.supportedVersions.some((v) => SUPPORTED_VERSIONS.includes(v))) {
-      throw new AgentError("InvalidArgument", `none of the plugin's versions [${info.supportedVersions.join(", ")}] is supported (${SUPPORTED_VERSIONS.join(", ")})`);
+      throw new CodedError("InvalidArgument", `none of the plugin's versions [${info.supportedVersions.join(", ")}] is supported (${SUPPORTED_VERSIONS.join(", ")})`);
     }
     const endpoint = info.endpoint.replace(/^unix:\/\//, "");
-    if (!isAbsolute(endpoint)) throw new AgentError("InvalidArgument", `endpoint '${info.endpoint}' is not an absolute unix socket path`);
+    if (!isAbsolute(endpoint)) throw new CodedError("InvalidArgument", `endpoint '${info.endpoint}' is not an absolute unix socket path`);
     const client = new CsiNodeClient(endpoint, this.timeoutMs);
     keep(client);
     const pi = await client.pluginInfo();
-    if (pi.name !== info.name) throw new AgentError("InvalidArgument", `driver at ${endpoint} calls itself '${pi.name}', registration says '${info.name}'`);
+    if (pi.name !== info.name) throw new CodedError("InvalidArgument", `driver at ${endpoint} calls itself '${pi.name}', registration says '${info.name}'`);
     const ni = await client.nodeInfo();
-    if (!ni.nodeId) throw new AgentError("InvalidArgument", "NodeGetInfo returned an empty node_id");
+    if (!ni.nodeId) throw new CodedError("InvalidArgument", "NodeGetInfo returned an empty node_id");
     const caps = new Set((await client.nodeCapabilities()).capabilities.map((c) => c.rpc?.type));
     return { name: info.name, endpoint, nodeId: ni.nodeId, client, stageUnstage: caps.has(Rpc.STAGE_UNSTAGE_VOLUME), singleNodeMultiWriter: caps.has(Rpc.SINGLE_NODE_MULTI_WRITER) };
   }

@@ -1,8 +1,8 @@
 // Logs a failing dependency once when it starts failing (and again if the
 // kind of failure changes) and once when it recovers: a control plane that is
 // down for an hour gives two log lines, not thousands.
-import type { Logger } from "../observe/logger";
-import { errorCode, errorMessage } from "../errors";
+import { errorCode, errorMessage } from "@plasmacloud/common/errors";
+import type { Logger } from "@plasmacloud/common/log";
 
 export class ProblemLog {
   private active = "";
@@ -24,9 +24,5 @@ export class ProblemLog {
   ok(): void {
     if (this.active) this.log.info({ previous: this.active }, `${this.what} recovered`);
     this.active = "";
-  }
-
-  get failing(): boolean {
-    return this.active !== "";
   }
 }
