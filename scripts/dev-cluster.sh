@@ -107,10 +107,7 @@ down() {
     wait_for "pods to be removed" 60 sh -c "[ -z \"\$(K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token '$repo/agent/bin/k8shost-agent' pods list -A | tail -n +2)\" ]" || true
   fi
   stop agent; stop novanet; stop controlplane
-  for f in containerd registry-open registry-auth; do
-    [ -f "$PLASMA_RUN_DIR/$f.pid" ] && kill "$(cat "$PLASMA_RUN_DIR/$f.pid")" 2>/dev/null || true
-  done
-  for f in "$PLASMA_RUN_DIR"/ovs/*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+  bash "$repo/scripts/node-stack/down.sh" >/dev/null
   echo "dev cluster stopped (state kept in $DEV_DIR; rm -rf it for a clean start)"
 }
 
