@@ -8,7 +8,7 @@ import { ExecError, type Runner } from "@plasmacloud/common/exec";
 import { CsiError } from "../../src/errors";
 import { ensureFilesystem, probe, type DeviceReader } from "../../src/mount/format";
 
-const DEV = "/dev/loop9";
+const DEV = "/nonexistent/volume-device"; // a name only: were it ever opened, the test would fail
 
 function fake(blkid: { stdout?: string; exit?: number }): { run: Runner; calls: string[][] } {
   const calls: string[][] = [];
