@@ -1,5 +1,6 @@
-// A thin promise wrapper over CRI RuntimeService for the containerd test.
-import { credentials, type ServiceError } from "@grpc/grpc-js";
+// CRI RuntimeService calls for the containerd test, through the shared promise wrapper.
+import { credentials, Metadata } from "@grpc/grpc-js";
+import { unary, type UnaryFn } from "@plasmacloud/common/grpc";
 import {
   PodSandboxStatusRequest, RemovePodSandboxRequest, RunPodSandboxRequest, RuntimeServiceClient, StatusRequest, StopPodSandboxRequest,
   type PodSandboxStatusResponse, type StatusResponse,
@@ -7,14 +8,15 @@ import {
 
 export const CONTAINERD_SOCK = process.env.CONTAINERD_SOCK ?? `${process.env.PLASMA_RUN_DIR ?? "/run/plasmacloud-stack"}/containerd.sock`;
 
-type Cb<T> = (e: ServiceError | null, r: T) => void;
-const p = <T>(f: (cb: Cb<T>) => unknown): Promise<T> => new Promise((res, rej) => { f((e, r) => (e ? rej(e) : res(r))); });
 
 export class Cri {
   private readonly c = new RuntimeServiceClient(`unix://${CONTAINERD_SOCK}`, credentials.createInsecure());
+  private call<Req, Res>(fn: UnaryFn<Req, Res, Metadata>, req: Req): Promise<Res> {
+    return unary(this.c, "CRI", fn, req, { metadata: new Metadata(), timeoutMs: 30_000 });
+  }
 
   status(): Promise<StatusResponse> {
-    return p((cb) => this.c.status(StatusRequest.fromPartial({ verbose: true }), cb));
+    return this.call(this.c.status, StatusRequest.fromPartial({ verbose: true }));
   }
 
   /** Names of the CNI networks containerd has loaded from its conf_dir. */
@@ -24,19 +26,19 @@ export class Cri {
   }
 
   async runPodSandbox(req: RunPodSandboxRequest): Promise<string> {
-    return (await p<{ podSandboxId: string }>((cb) => this.c.runPodSandbox(req, cb))).podSandboxId;
+    return (await this.call(this.c.runPodSandbox, req)).podSandboxId;
   }
 
   podSandboxStatus(id: string): Promise<PodSandboxStatusResponse> {
-    return p((cb) => this.c.podSandboxStatus(PodSandboxStatusRequest.fromPartial({ podSandboxId: id, verbose: true }), cb));
+    return this.call(this.c.podSandboxStatus, PodSandboxStatusRequest.fromPartial({ podSandboxId: id, verbose: true }));
   }
 
   async stopPodSandbox(id: string): Promise<void> {
-    await p((cb) => this.c.stopPodSandbox(StopPodSandboxRequest.fromPartial({ podSandboxId: id }), cb));
+    await this.call(this.c.stopPodSandbox, StopPodSandboxRequest.fromPartial({ podSandboxId: id }));
   }
 
   async removePodSandbox(id: string): Promise<void> {
-    await p((cb) => this.c.removePodSandbox(RemovePodSandboxRequest.fromPartial({ podSandboxId: id }), cb));
+    await this.call(this.c.removePodSandbox, RemovePodSandboxRequest.fromPartial({ podSandboxId: id }));
   }
 
   close(): void {
