@@ -1,9 +1,7 @@
 // A small kubectl-like client against the control plane: pods and nodes.
-import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { parse, stringify } from "yaml";
+import { stringify } from "yaml";
 import {
-  CreatePodRequest,
   DeletePodRequest,
   GetPodRequest,
   ListNodesRequest,
@@ -11,29 +9,10 @@ import {
   Node,
   Pod,
 } from "@plasmacloud/proto/k8shost";
-import { CodedError, errorMessage } from "@plasmacloud/common/errors";
-import { ControlPlane } from "../controlplane/client";
 import { intArg } from "./args";
+import { connect, withConn, type ConnOpts } from "./conn";
+import { createFromFile, type FileOpts } from "./create";
 import { nodeRow, podRow, table } from "./print";
-
-interface ConnOpts {
-  server: string;
-  tokenFile: string;
-  namespace: string;
-  output?: string;
-}
-
-function connect(o: ConnOpts): ControlPlane {
-  return new ControlPlane(o.server, o.tokenFile, "", 15_000);
-}
-
-function withConn(c: Command): Command {
-  return c
-    .option("-s, --server <addr>", "control plane host:port", process.env.K8SHOST_SERVER_ADDR ?? "127.0.0.1:6443")
-    .option("--token-file <file>", "bearer token file", process.env.K8SHOST_TOKEN_FILE ?? "/etc/k8shost-agent/token")
-    .option("-n, --namespace <ns>", "namespace", "default")
-    .option("-o, --output <fmt>", "json | yaml | wide");
-}
 
 /** `json` is the messages' toJSON form (int64 already strings). */
 function print(o: ConnOpts, json: unknown, rows: () => string): void {
@@ -44,23 +23,9 @@ function print(o: ConnOpts, json: unknown, rows: () => string): void {
 
 export function podsCommand(): Command {
   const pods = new Command("pods").description("pods on the control plane");
-  withConn(pods.command("create").description("create a pod from a YAML/JSON file").requiredOption("-f, --file <file>", "pod manifest")).action(async (o: ConnOpts & { file: string }) => {
-    let doc: unknown;
-    try {
-      doc = parse(readFileSync(o.file, "utf8"));
-    } catch (err) {
-      throw new CodedError("InvalidArgument", `cannot read ${o.file}: ${errorMessage(err)}`);
-    }
-    const pod = Pod.fromJSON(doc);
-    if (pod.metadata && !pod.metadata.namespace) pod.metadata.namespace = o.namespace;
-    const cp = connect(o);
-    try {
-      const created = await cp.call("CreatePod", cp.pods.createPod.bind(cp.pods), CreatePodRequest.fromPartial({ pod }));
-      process.stdout.write(`pod/${created.metadata?.name} created\n`);
-    } finally {
-      cp.close();
-    }
-  });
+  withConn(pods.command("create").description("create pods from a YAML/JSON file (apiVersion/kind optional; several documents separated by ---)").requiredOption("-f, --file <file>", "pod manifest, - for stdin")).action((o: FileOpts, cmd: Command) =>
+    createFromFile(o, cmd, ["Pod"], "Pod"),
+  );
   withConn(pods.command("get").argument("<name>").description("show one pod")).action(async (name: string, o: ConnOpts) => {
     const cp = connect(o);
     try {

@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { AGENT_VERSION } from "../node/controller";
 import { nodesCommand, podsCommand } from "./client";
+import { createCommand } from "./create";
 import { runCommand } from "./run";
 
 export function program(): Command {
@@ -10,6 +11,7 @@ export function program(): Command {
     process.stdout.write(`k8shost-agent ${AGENT_VERSION} (node ${process.version})\n`);
   });
   p.addCommand(runCommand());
+  p.addCommand(createCommand());
   p.addCommand(podsCommand());
   p.addCommand(nodesCommand());
   return p;
