@@ -2,6 +2,7 @@
 // controller and the pod controller as separate loops, and local endpoints.
 import { DeletePodRequest, GetSecretRequest, type Pod } from "@plasmacloud/proto/k8shost";
 import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { errorCode, errorMessage } from "@plasmacloud/common/errors";
 import type { Logger } from "@plasmacloud/common/log";
 import type { AgentConfig } from "./config/schema";
@@ -75,7 +76,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   const network: PodNetwork =
     cfg.network.mode === "novanet" ? new NovanetNetwork(cfg.network.novanet) : new RuntimeManagedNetwork();
   const volumes = VolumeManager.fromConfig(cfg, cp, log);
-  const settings = { nodeName: cfg.nodeName, cgroupRoot: cfg.cgroupRoot, clusterDNS: cfg.clusterDNS, hostDNS: new HostResolvConf(), memoryCapacityBytes: facts.memoryBytes };
+  const settings = { nodeName: cfg.nodeName, cgroupRoot: cfg.cgroupRoot, clusterDNS: cfg.clusterDNS, hostDNS: new HostResolvConf(), memoryCapacityBytes: facts.memoryBytes, security: { ...cfg.security, seccompProfileRoot: join(cfg.rootDir, "seccomp") } };
   let gcDone!: () => void;
   const newSandboxGate = new Promise<void>((r) => (gcDone = r));
   const syncer = new PodSyncer({ newSandboxGate, runtime, network, volumes, images: new ImageManager(runtime, readSecret), settings, log, finalize, networkCheckMs: cfg.network.novanet.checkSeconds * 1000 });

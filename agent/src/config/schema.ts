@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { CodedError } from "@plasmacloud/common/errors";
 import type { Level } from "@plasmacloud/common/log";
 import type { NovanetSettings } from "../network/novanet";
+import { capabilityProblem, unsafeSysctlPatternProblem } from "../pods/linux-names";
 
 /** The levels an operator may choose: the shared logger's, without fatal/silent. */
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const satisfies readonly Level[];
@@ -34,6 +35,10 @@ export interface AgentConfig {
   };
   /** hostPathPrefixes: [] refuses every hostPath; pluginsRegistryDir "" = <rootDir>/plugins_registry. */
   volumes: { hostPathPrefixes: string[]; pluginsRegistryDir: string; csiTimeoutSeconds: number };
+  /** What pods may ask for on this node at all; everything defaults to refused. allowedCapabilities:
+   *  names without CAP_ ("*" = any); allowedUnsafeSysctls: names or "prefix*" beyond the kubelet's safe
+   *  set; seccompDefault: RuntimeDefault for containers that name no seccomp profile. */
+  security: { allowPrivileged: boolean; allowedCapabilities: string[]; allowHostNamespaces: boolean; allowedUnsafeSysctls: string[]; seccompDefault: boolean };
 }
 
 export function defaultConfig(): AgentConfig {
@@ -58,6 +63,7 @@ export function defaultConfig(): AgentConfig {
       novanet: { pluginPath: "/opt/cni/bin/novanet", networkName: "novanet", serverAddress: "", tokenFile: "", mode: "ovs", ovsdb: "", defaultSubnetId: "", timeoutSeconds: 30, checkSeconds: 600 },
     },
     volumes: { hostPathPrefixes: [], pluginsRegistryDir: "", csiTimeoutSeconds: 120 },
+    security: { allowPrivileged: false, allowedCapabilities: [], allowHostNamespaces: false, allowedUnsafeSysctls: [], seccompDefault: false },
   };
 }
 
@@ -84,6 +90,7 @@ const shape: { [k: string]: Shape } = {
     novanet: { pluginPath: "string", networkName: "string", serverAddress: "string", tokenFile: "string", mode: "string", ovsdb: "string", defaultSubnetId: "string", timeoutSeconds: "number", checkSeconds: "number" },
   },
   volumes: { hostPathPrefixes: "string[]", pluginsRegistryDir: "string", csiTimeoutSeconds: "number" },
+  security: { allowPrivileged: "boolean", allowedCapabilities: "string[]", allowHostNamespaces: "boolean", allowedUnsafeSysctls: "string[]", seccompDefault: "boolean" },
 };
 
 function invalid(field: string, msg: string): CodedError {
@@ -149,6 +156,14 @@ function validate(c: AgentConfig): void {
     if (!p.startsWith("/") || p.split("/").includes("..")) throw invalid(`volumes.hostPathPrefixes[${i}]`, `'${p}' must be an absolute path without '..'`);
   }
   if (c.volumes.pluginsRegistryDir && !c.volumes.pluginsRegistryDir.startsWith("/")) throw invalid("volumes.pluginsRegistryDir", "must be an absolute path (or empty for <rootDir>/plugins_registry)");
+  for (const [i, cap] of c.security.allowedCapabilities.entries()) {
+    const problem = cap === "*" ? undefined : capabilityProblem(cap);
+    if (problem) throw invalid(`security.allowedCapabilities[${i}]`, `${problem} (or "*" for any)`);
+  }
+  for (const [i, p] of c.security.allowedUnsafeSysctls.entries()) {
+    const problem = unsafeSysctlPatternProblem(p);
+    if (problem) throw invalid(`security.allowedUnsafeSysctls[${i}]`, problem);
+  }
 }
 
 function validateNetwork(n: AgentConfig["network"]): void {

@@ -3,7 +3,8 @@
 import type { Container, Pod } from "@plasmacloud/proto/k8shost";
 import type { HostDns } from "../dns/resolv";
 import { containerResources, podCgroupParent, qosClass } from "../resources/qos";
-import type { ContainerRequest, PodIdentity, SandboxRequest } from "../runtime/types";
+import type { ContainerRequest, ImageUser, PodIdentity, SandboxRequest } from "../runtime/types";
+import { containerSecurity, sandboxSecurity, type NodeSecurityPolicy } from "./security";
 
 export interface NodeSettings {
   nodeName: string;
@@ -12,6 +13,7 @@ export interface NodeSettings {
   /** The host's resolver settings, for pods that inherit them. */
   hostDNS: HostDns;
   memoryCapacityBytes: number;
+  security: NodeSecurityPolicy;
 }
 
 export const DEFAULT_GRACE_SECONDS = 30;
@@ -54,7 +56,7 @@ export function sandboxRequest(pod: Pod, attempt: number, settings: NodeSettings
     dns: dnsConfig(pod, settings),
     portMappings: ports,
     cgroupParent: podCgroupParent(settings.cgroupRoot, qosClass(spec), id.uid),
-    hostNetwork: spec.hostNetwork,
+    security: sandboxSecurity(pod, settings.security),
     annotations,
   };
 }
@@ -66,6 +68,7 @@ export function containerRequest(
   imageRef: string,
   mounts: ContainerRequest["mounts"],
   settings: NodeSettings,
+  imageUser?: ImageUser,
 ): ContainerRequest {
   return {
     name: c.name,
@@ -77,6 +80,7 @@ export function containerRequest(
     workingDir: c.workingDir,
     mounts,
     resources: containerResources(c, qosClass(pod.spec!), settings.memoryCapacityBytes),
+    security: containerSecurity(pod, c, settings.security, imageUser),
   };
 }
 

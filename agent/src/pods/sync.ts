@@ -9,6 +9,8 @@ import { KeyedBackoff } from "../retry/backoff";
 import type { ContainerInfo, ContainerRequest, PodIdentity, PodRuntime, PodRuntimeState, SandboxInfo, SandboxRequest } from "../runtime/types";
 import { VolumeError, type PodVolumes } from "../volumes/types";
 import { ImageError, type ImageManager } from "./images";
+import { policyRefusals, type PolicyRefusal } from "./policy";
+import { needsImageUser, verifyRunAsNonRoot } from "./security";
 import { containerRequest, graceSeconds, identity, sandboxRequest, type NodeSettings } from "./spec";
 import { validatePod } from "./validate";
 import type { PodWork } from "./work";
@@ -41,6 +43,8 @@ const CRASH_INITIAL_MS = 10_000;
 const CRASH_MAX_MS = 300_000;
 const CRASH_RESET_MS = 600_000;
 const MIN_GRACE_SECONDS = 2;
+/** A container refused for its config (runAsNonRoot) is looked at again after this long. */
+const CONFIG_RETRY_MS = 10_000;
 
 export class PodSyncer {
   readonly crashBackoff = new KeyedBackoff(CRASH_INITIAL_MS, CRASH_MAX_MS);
@@ -74,6 +78,10 @@ export class PodSyncer {
       return { state };
     }
 
+    // The node's security policy comes before anything is made for the pod.
+    const refusals = policyRefusals(pod, this.d.settings.security);
+    if (refusals.length > 0) return this.refuse(w, pod, state, refusals);
+
     // Volumes first, as the kubelet does: a pod whose secret or volume is not
     // ready holds no sandbox (and no IP) while it waits.
     let paths: Map<string, string>;
@@ -102,6 +110,24 @@ export class PodSyncer {
     }
     const unchanged = this.rt.mutations() === mutationsBefore && !sandbox.fresh;
     return { state: unchanged ? state : await this.rt.podState(w.uid), requeueAfterMs: requeue };
+  }
+
+  /**
+   * A pod the node's policy refuses holds nothing here: no volume, no sandbox
+   * (one left from a laxer config before a restart is removed, as the kubelet
+   * kills a pod it may not run). The refused containers say why.
+   */
+  private async refuse(w: PodWork, pod: Pod, state: PodRuntimeState, refusals: PolicyRefusal[]): Promise<SyncResult> {
+    for (const c of pod.spec!.containers) {
+      const mine = refusals.filter((r) => r.container === c.name).map((r) => r.message);
+      if (mine.length > 0) w.notes.waiting.set(c.name, { reason: "CreateContainerConfigError", message: mine.join("; ") });
+    }
+    w.notes.podProblem = { reason: refusals[0]!.reason, message: refusals.map((r) => r.message).join("; ") };
+    if (state.sandboxes.length === 0) return { state };
+    const p = identity(pod);
+    for (const s of state.sandboxes) await this.killSandbox(p, s, state, graceSeconds(pod));
+    w.network = undefined;
+    return { state: await this.rt.podState(w.uid) };
   }
 
   /** Exactly one ready sandbox with its network, or undefined (retry later). */
@@ -245,6 +271,13 @@ export class PodSyncer {
       }
       throw err;
     }
+    // The kubelet's generateContainerConfig checks: runAsNonRoot against the image's user.
+    const user = needsImageUser(pod, c) ? await this.rt.imageUser(image) : undefined;
+    const refused = verifyRunAsNonRoot(pod, c, user);
+    if (refused) {
+      w.notes.waiting.set(c.name, { reason: "CreateContainerConfigError", message: refused });
+      return CONFIG_RETRY_MS;
+    }
     let mounts: ContainerRequest["mounts"];
     try {
       mounts = await this.d.volumes.mounts(pod, c, paths);
@@ -256,7 +289,7 @@ export class PodSyncer {
     const sreq = this.sandboxReq(pod, sandbox.attempt);
     let id: string;
     try {
-      id = await this.rt.createContainer(sandbox.id, sreq, containerRequest(pod, c, attempt, image, mounts, this.d.settings));
+      id = await this.rt.createContainer(sandbox.id, sreq, containerRequest(pod, c, attempt, image, mounts, this.d.settings, user));
     } catch (err) {
       w.notes.waiting.set(c.name, { reason: "CreateContainerError", message: errorMessage(err) });
       return 5000;

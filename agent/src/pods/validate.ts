@@ -2,6 +2,7 @@
 // the pod's status says exactly what to fix.
 import type { Pod, Volume } from "@plasmacloud/proto/k8shost";
 import { parseQuantity } from "../resources/quantity";
+import { validateSecurity } from "./validate-security";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const RESTART = ["", "Always", "OnFailure", "Never"];
@@ -59,5 +60,5 @@ export function validatePod(pod: Pod, supportedVolume: (v: Volume) => string | u
       if (vm.subPath.startsWith("/") || vm.subPath.split("/").includes("..")) return `${f}.volumeMounts[${j}].subPath: '${vm.subPath}' must be a relative path without '..'`;
     }
   }
-  return undefined;
+  return validateSecurity(s);
 }

@@ -6,14 +6,66 @@ import {
   PodSandboxConfig,
   PodSandboxState,
   Protocol,
+  SecurityProfile_ProfileType,
   type ContainerStatus,
+  type Int64Value,
+  type LinuxContainerSecurityContext,
+  type LinuxSandboxSecurityContext,
+  type NamespaceOption,
   type PodSandbox,
+  type SecurityProfile,
 } from "@plasmacloud/proto/cri";
 import { L, MANAGER } from "./labels";
 import { containerLogPath } from "./logs";
-import type { ContainerInfo, ContainerRequest, ContainerRunState, SandboxInfo, SandboxRequest } from "./types";
+import type { ContainerInfo, ContainerRequest, ContainerRunState, ContainerSecurity, SandboxInfo, SandboxRequest, SandboxSecurity, SeccompProfile } from "./types";
 
 export const nsToMs = (ns: bigint): number => Number(ns / 1_000_000n);
+
+const int64 = (v: number | undefined): Int64Value | undefined => (v === undefined ? undefined : { value: BigInt(v) });
+
+/** Pod-wide namespaces, or the node's where the pod asks for them; each container has its own pid namespace. */
+function namespaces(s: SandboxSecurity): NamespaceOption {
+  return {
+    network: s.hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD,
+    pid: s.hostPID ? NamespaceMode.NODE : NamespaceMode.CONTAINER,
+    ipc: s.hostIPC ? NamespaceMode.NODE : NamespaceMode.POD,
+    targetId: "",
+  };
+}
+
+export function securityProfile(p: SeccompProfile): SecurityProfile {
+  const type = { RuntimeDefault: SecurityProfile_ProfileType.RuntimeDefault, Unconfined: SecurityProfile_ProfileType.Unconfined, Localhost: SecurityProfile_ProfileType.Localhost }[p.type];
+  return { profileType: type, localhostRef: p.type === "Localhost" ? p.localhostRef : "" };
+}
+
+export function sandboxSecurityContext(s: SandboxSecurity): LinuxSandboxSecurityContext {
+  return {
+    namespaceOptions: namespaces(s),
+    runAsUser: int64(s.runAsUser),
+    runAsGroup: int64(s.runAsGroup),
+    readonlyRootfs: false,
+    supplementalGroups: s.supplementalGroups.map(BigInt),
+    privileged: s.privileged,
+    seccomp: securityProfile(s.seccomp),
+  };
+}
+
+export function containerSecurityContext(sandbox: SandboxSecurity, c: ContainerSecurity): LinuxContainerSecurityContext {
+  return {
+    capabilities: c.capabilities ? { addCapabilities: c.capabilities.add, dropCapabilities: c.capabilities.drop } : undefined,
+    privileged: c.privileged,
+    namespaceOptions: namespaces(sandbox),
+    runAsUser: int64(c.runAsUser),
+    runAsUsername: c.runAsUser === undefined ? c.runAsUsername : "",
+    readonlyRootfs: c.readOnlyRootfs,
+    supplementalGroups: c.supplementalGroups.map(BigInt),
+    noNewPrivs: c.noNewPrivs,
+    runAsGroup: int64(c.runAsGroup),
+    maskedPaths: c.maskedPaths,
+    readonlyPaths: c.readonlyPaths,
+    seccomp: securityProfile(c.seccomp),
+  };
+}
 
 export function sandboxConfig(req: SandboxRequest, nodeName: string, logDirectory: string): PodSandboxConfig {
   const p = req.pod;
@@ -36,9 +88,8 @@ export function sandboxConfig(req: SandboxRequest, nodeName: string, logDirector
     annotations: req.annotations,
     linux: {
       cgroupParent: req.cgroupParent,
-      securityContext: {
-        namespaceOptions: { network: req.hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD, pid: NamespaceMode.CONTAINER, ipc: NamespaceMode.POD },
-      },
+      securityContext: sandboxSecurityContext(req.security),
+      sysctls: req.security.sysctls,
     },
   });
 }
@@ -70,7 +121,7 @@ export function containerConfig(sandbox: SandboxRequest, req: ContainerRequest, 
         memoryLimitInBytes: BigInt(r.memoryLimitBytes),
         oomScoreAdj: BigInt(r.oomScoreAdj),
       },
-      securityContext: { namespaceOptions: { network: sandbox.hostNetwork ? NamespaceMode.NODE : NamespaceMode.POD, pid: NamespaceMode.CONTAINER, ipc: NamespaceMode.POD } },
+      securityContext: containerSecurityContext(sandbox.security, req.security),
     },
   });
 }

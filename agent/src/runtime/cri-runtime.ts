@@ -29,7 +29,7 @@ import { CriClient } from "./cri-client";
 import { containerConfig, containerInfo, netnsFromInfo, runState, sandboxConfig, sandboxInfo } from "./convert";
 import { L, nodeSelector } from "./labels";
 import { podLogDir } from "./logs";
-import type { ContainerInfo, ContainerRequest, PodIdentity, PodRuntime, PodRuntimeState, RegistryAuth, RuntimeVersion, SandboxInfo, SandboxRequest } from "./types";
+import type { ContainerInfo, ContainerRequest, ImageUser, PodIdentity, PodRuntime, PodRuntimeState, RegistryAuth, RuntimeVersion, SandboxInfo, SandboxRequest } from "./types";
 
 export interface CriRuntimeOptions {
   /** unix:///path/to/socket */
@@ -178,6 +178,13 @@ export class CriRuntime implements PodRuntime {
     const im = this.cri.images;
     const res = await this.cri.call("ImageStatus", im.imageStatus.bind(im), ImageStatusRequest.fromPartial({ image: { image } }));
     return res.image?.id || undefined;
+  }
+
+  async imageUser(image: string): Promise<ImageUser | undefined> {
+    const im = this.cri.images;
+    const res = await this.cri.call("ImageStatus", im.imageStatus.bind(im), ImageStatusRequest.fromPartial({ image: { image } }));
+    if (!res.image) return undefined;
+    return { uid: res.image.uid ? Number(res.image.uid.value) : undefined, username: res.image.username };
   }
 
   async pullImage(image: string, auth: RegistryAuth | undefined): Promise<string> {

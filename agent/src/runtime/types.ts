@@ -49,6 +49,44 @@ export interface PodIdentity {
   projectId: string;
 }
 
+/** A seccomp profile; localhostRef is an absolute path on the node (Localhost only). */
+export interface SeccompProfile {
+  type: "RuntimeDefault" | "Unconfined" | "Localhost";
+  localhostRef: string;
+}
+
+/** The sandbox's security attributes (the kubelet's LinuxSandboxSecurityContext and sysctls). */
+export interface SandboxSecurity {
+  /** Host namespaces: network, pid, ipc. */
+  hostNetwork: boolean;
+  hostPID: boolean;
+  hostIPC: boolean;
+  runAsUser: number | undefined;
+  runAsGroup: number | undefined;
+  supplementalGroups: number[];
+  /** Some container of the pod is privileged. */
+  privileged: boolean;
+  seccomp: SeccompProfile;
+  sysctls: Record<string, string>;
+}
+
+/** One container's security attributes, final: the runtime applies them as they are. */
+export interface ContainerSecurity {
+  privileged: boolean;
+  /** Capability names without CAP_ (or ALL); undefined = the runtime's default set. */
+  capabilities: { add: string[]; drop: string[] } | undefined;
+  runAsUser: number | undefined;
+  /** The image's user by name, when no uid is known (the runtime resolves it in the image). */
+  runAsUsername: string;
+  runAsGroup: number | undefined;
+  supplementalGroups: number[];
+  readOnlyRootfs: boolean;
+  noNewPrivs: boolean;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  seccomp: SeccompProfile;
+}
+
 export interface SandboxRequest {
   pod: PodIdentity;
   attempt: number;
@@ -56,7 +94,7 @@ export interface SandboxRequest {
   dns: DnsConfig | undefined;
   portMappings: { protocol: "TCP" | "UDP" | "SCTP"; containerPort: number; hostPort: number; hostIp: string }[];
   cgroupParent: string;
-  hostNetwork: boolean;
+  security: SandboxSecurity;
   /** Passed to the runtime (and by it to CNI plugins that ask for pod annotations). */
   annotations: Record<string, string>;
 }
@@ -79,6 +117,13 @@ export interface ContainerRequest {
   workingDir: string;
   mounts: { containerPath: string; hostPath: string; readOnly: boolean }[];
   resources: ContainerResources;
+  security: ContainerSecurity;
+}
+
+/** The user an image runs as (CRI ImageStatus): a numeric uid, else a name; neither = unset (root). */
+export interface ImageUser {
+  uid: number | undefined;
+  username: string;
 }
 
 export interface RegistryAuth {
@@ -108,6 +153,8 @@ export interface PodRuntime {
   /** The image's ref when present locally. */
   imagePresent(image: string): Promise<string | undefined>;
   pullImage(image: string, auth: RegistryAuth | undefined): Promise<string>;
+  /** The user a local image runs as; undefined when the image is not present. */
+  imageUser(image: string): Promise<ImageUser | undefined>;
   /** Runs a sandbox; the pod's log directory is made first. */
   runSandbox(req: SandboxRequest): Promise<string>;
   stopSandbox(id: string): Promise<void>;

@@ -5,6 +5,7 @@
 import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import { dirname, join, normalize } from "node:path";
 import { CodedError } from "@plasmacloud/common/errors";
+import { own, ownedMode, ownTree } from "./ownership";
 
 export interface FileProjection {
   data: Uint8Array;
@@ -31,7 +32,7 @@ function timestampedName(): string {
   return `..${d}.`;
 }
 
-async function same(dir: string, payload: Map<string, FileProjection>): Promise<boolean> {
+async function same(dir: string, payload: Map<string, FileProjection>, gid: number | undefined): Promise<boolean> {
   const seen = new Set<string>();
   const walk = async (rel: string): Promise<boolean> => {
     for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
@@ -43,7 +44,8 @@ async function same(dir: string, payload: Map<string, FileProjection>): Promise<
       const want = payload.get(r);
       if (!want) return false;
       const st = await stat(join(dir, r));
-      if ((st.mode & 0o7777) !== want.mode) return false;
+      if ((st.mode & 0o7777) !== (gid === undefined ? want.mode : ownedMode(want.mode, false, true))) return false;
+      if (gid !== undefined && st.gid !== gid) return false;
       if (!Buffer.from(want.data).equals(await readFile(join(dir, r)))) return false;
       seen.add(r);
     }
@@ -52,17 +54,24 @@ async function same(dir: string, payload: Map<string, FileProjection>): Promise<
   return (await walk("")) && seen.size === payload.size;
 }
 
-/** Writes the payload into targetDir atomically; returns true when anything changed. */
-export async function writeAtomic(targetDir: string, payload: Map<string, FileProjection>): Promise<boolean> {
+/**
+ * Writes the payload into targetDir atomically; returns true when anything
+ * changed. With fsGroup, every file and directory is group-owned by it and
+ * group-readable, as the kubelet's SetVolumeOwnership makes a read-only volume.
+ */
+export async function writeAtomic(targetDir: string, payload: Map<string, FileProjection>, fsGroup?: number): Promise<boolean> {
   for (const p of payload.keys()) {
     const bad = checkPayloadPath(p);
     if (bad) throw new CodedError("InvalidArgument", `payload path '${p}' ${bad}`, { path: p });
   }
   const dataLink = join(targetDir, DATA_DIR);
   const old = await readlink(dataLink).catch(() => undefined);
-  const changed = !old || !(await same(join(targetDir, old), payload).catch(() => false));
+  const changed = !old || !(await same(join(targetDir, old), payload, fsGroup).catch(() => false));
+  if (fsGroup !== undefined) await own(targetDir, fsGroup, true);
   if (changed) {
     const tsDir = await mkdtemp(join(targetDir, timestampedName()));
+    // mkdtemp makes it 0700: a pod running as non-root must be able to walk through it.
+    await chmod(tsDir, 0o755);
     for (const [p, f] of payload) {
       const file = join(tsDir, p);
       await mkdir(dirname(file), { recursive: true, mode: 0o755 });
@@ -70,6 +79,7 @@ export async function writeAtomic(targetDir: string, payload: Map<string, FilePr
       // writeFile's mode is filtered by the umask; set it exactly.
       await chmod(file, f.mode);
     }
+    if (fsGroup !== undefined) await ownTree(tsDir, fsGroup, true);
     const tsName = tsDir.slice(targetDir.length + 1);
     await rm(join(targetDir, DATA_TMP), { force: true });
     await symlink(tsName, join(targetDir, DATA_TMP));

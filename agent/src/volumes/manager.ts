@@ -87,12 +87,13 @@ export class VolumeManager implements PodVolumes {
 
   async setUp(pod: Pod): Promise<Map<string, string>> {
     const uid = pod.metadata!.uid;
+    const fsGroup = pod.spec?.securityContext?.fsGroup;
     const out = new Map<string, string>();
     for (const v of pod.spec?.volumes ?? []) {
       const p = projected(v);
       if (v.emptyDir) {
         const dir = this.layout.volumeDir(uid, PLUGIN_EMPTY_DIR, v.name);
-        await setUpEmptyDir(dir, v.emptyDir);
+        await setUpEmptyDir(dir, v.emptyDir, fsGroup === undefined ? undefined : Number(fsGroup));
         out.set(v.name, dir);
       } else if (v.hostPath) {
         out.set(v.name, await this.hostPaths.setUp(v.name, v.hostPath));

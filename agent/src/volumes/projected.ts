@@ -84,6 +84,7 @@ export class ProjectedVolumes {
     // Only now, with something to write: a refused pod gets no directory or tmpfs.
     await mkdir(dir, { recursive: true, mode: 0o755 });
     if (p.kind === "secret" && mountAt(readMountInfo(), dir)?.fsType !== "tmpfs") await mountTmpfs(dir, undefined, 0o755);
-    if (await writeAtomic(dir, payload)) this.log.info({ pod: `${m.namespace}/${m.name}`, volume: volName, files: payload.size }, `${p.kind} volume contents written`);
+    const fsGroup = pod.spec?.securityContext?.fsGroup;
+    if (await writeAtomic(dir, payload, fsGroup === undefined ? undefined : Number(fsGroup))) this.log.info({ pod: `${m.namespace}/${m.name}`, volume: volName, files: payload.size }, `${p.kind} volume contents written`);
   }
 }

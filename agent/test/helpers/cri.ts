@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { unary, type UnaryFn } from "@plasmacloud/common/grpc";
-import { ContainerState, ListContainersRequest, ListPodSandboxRequest, PodSandboxState, RemovePodSandboxRequest, RuntimeServiceClient, StopPodSandboxRequest, type Container, type PodSandbox } from "@plasmacloud/proto/cri";
+import { ContainerState, ExecSyncRequest, ListContainersRequest, ListPodSandboxRequest, PodSandboxState, RemovePodSandboxRequest, RuntimeServiceClient, StopPodSandboxRequest, type Container, type PodSandbox } from "@plasmacloud/proto/cri";
 export const CONTAINERD_SOCK = process.env.CONTAINERD_SOCK ?? "/run/plasmacloud-stack/containerd.sock";
 
 const client = new RuntimeServiceClient(`unix://${CONTAINERD_SOCK}`, credentials.createInsecure());
@@ -27,6 +27,12 @@ export async function containersOf(uid: string): Promise<Container[]> {
 export async function sandboxesOfNode(node: string): Promise<PodSandbox[]> {
   const res = await call(client.listPodSandbox, ListPodSandboxRequest.fromPartial({ filter: { labelSelector: { "plasmacloud.io/node": node } } }));
   return res.items;
+}
+
+/** Runs a command in a container through CRI ExecSync (as the container's user, with its capabilities). */
+export async function execIn(containerId: string, cmd: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
+  const res = await call(client.execSync, ExecSyncRequest.fromPartial({ containerId, cmd, timeout: 10n }));
+  return { stdout: Buffer.from(res.stdout).toString("utf8"), stderr: Buffer.from(res.stderr).toString("utf8"), exitCode: res.exitCode };
 }
 
 export const isReady = (s: PodSandbox): boolean => s.state === PodSandboxState.SANDBOX_READY;

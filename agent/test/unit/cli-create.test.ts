@@ -134,12 +134,26 @@ test("create -f with a Pod, a ConfigMap and a Secret creates all three, config f
   assert.match(again.stderr, /pod\/web: .*already exists/);
 });
 
-test("a pod with securityContext fails the whole file: non-zero exit, the field named, nothing created", async () => {
+// A security field the contract lacks: the pod would run with less protection than it asked for.
+const SELINUX_POD = SECURITY_CONTEXT_POD.replace("    fsGroup: 2000\n", "    fsGroup: 2000\n    seLinuxOptions: { level: \"s0:c123,c456\" }\n");
+
+test("a pod with securityContext (runAsUser, fsGroup) is created with it", async () => {
   clearStore();
-  const file = APP.replace("metadata:\n  name: web", "metadata:\n  name: web2") + "---\n" + SECURITY_CONTEXT_POD;
+  const r = await cli(SECURITY_CONTEXT_POD, "pods", "create");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "pod/security-context-demo created\n");
+  const sc = cp.store.pods.get("o1/p1/default/security-context-demo")?.spec?.securityContext;
+  assert.equal(sc?.runAsUser, 1000n);
+  assert.equal(sc?.fsGroup, 2000n);
+  assert.equal(sc?.runAsGroup, undefined);
+});
+
+test("a pod with a security field the contract lacks fails the whole file: non-zero exit, the field named, nothing created", async () => {
+  clearStore();
+  const file = APP.replace("metadata:\n  name: web", "metadata:\n  name: web2") + "---\n" + SELINUX_POD;
   const r = await cli(file, "create");
   assert.notEqual(r.code, 0);
-  assert.match(r.stderr, /doc 4 \(Pod security-context-demo\): spec\.securityContext: unknown field/);
+  assert.match(r.stderr, /doc 4 \(Pod security-context-demo\): spec\.securityContext\.seLinuxOptions: unknown field/);
   assert.equal(r.stdout, "");
   assert.equal(cp.store.pods.size + cp.store.configMaps.size + cp.store.secrets.size, 0, "nothing created, not even the valid documents");
 });
@@ -155,9 +169,9 @@ test("pods create -f: a manifest without apiVersion/kind still works, -n is the 
   const bad = await cli(`${sample}---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\n`, "pods", "create");
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /doc 2 \(ConfigMap c\): kind "ConfigMap" is not accepted here \(accepted: Pod\)/);
-  const strict = await cli(SECURITY_CONTEXT_POD, "pods", "create");
+  const strict = await cli(SELINUX_POD, "pods", "create");
   assert.notEqual(strict.code, 0);
-  assert.match(strict.stderr, /spec\.securityContext: unknown field/);
+  assert.match(strict.stderr, /spec\.securityContext\.seLinuxOptions: unknown field/);
   assert.equal(cp.store.pods.size, 1);
   assert.equal(cp.store.configMaps.size, 0);
 });

@@ -20,7 +20,8 @@ test("a valid pod has no issues", () => {
 
 test("an unknown field is named with its path: top level, nested message, deep in lists", () => {
   assert.deepEqual(check("Pod", { metadata: { name: "x" }, fooBar: 1 }), ["fooBar: unknown field"]);
-  assert.deepEqual(check("Pod", pod({}, { securityContext: { runAsUser: 1000 } })), ["spec.securityContext: unknown field"]);
+  assert.deepEqual(check("Pod", pod({}, { shareProcessNamespace: true })), ["spec.shareProcessNamespace: unknown field"]);
+  assert.deepEqual(check("Pod", pod({}, { securityContext: { runAsUser: 1000, windowsOptions: {} } })), ["spec.securityContext.windowsOptions: unknown field"]);
   assert.deepEqual(check("Pod", pod({ fooBar: true })), ["spec.containers[1].fooBar: unknown field"]);
   assert.deepEqual(check("Pod", pod({ volumeMounts: [{ name: "v", mountPath: "/v" }, { name: "w", mountPath: "/w", mountPropagation: "Bidirectional" }] })), [
     "spec.containers[1].volumeMounts[1].mountPropagation: unknown field",

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { stringify } from "yaml";
 import { errorCode } from "@plasmacloud/common/errors";
-import { ConfigMap, Pod } from "@plasmacloud/proto/k8shost";
+import { ConfigMap, Pod, PodSecurityContext } from "@plasmacloud/proto/k8shost";
 import { decodeManifests, KINDS, type DecodeOptions, type ManifestObject } from "../../src/manifest/decode";
 
 const ALL: DecodeOptions = { accept: KINDS, namespace: "default" };
@@ -158,14 +158,28 @@ test("a Kubernetes-docs pod decodes to the Pod it describes", () => {
   assert.deepEqual(o!.object, want);
 });
 
-test("the docs pod with securityContext is refused, naming both fields, not created as root", () => {
-  const msg = errorOf(SECURITY_CONTEXT_POD);
-  assert.equal(
-    msg,
-    "m.yaml: 2 errors:\n" +
-      "  doc 1 (Pod security-context-demo): spec.securityContext: unknown field\n" +
-      "  doc 1 (Pod security-context-demo): spec.containers[0].securityContext: unknown field",
+test("the docs pod with securityContext decodes to the security context it asks for", () => {
+  const [o] = decode(SECURITY_CONTEXT_POD);
+  const spec = (o!.object as Pod).spec!;
+  assert.deepEqual(spec.securityContext, PodSecurityContext.fromPartial({ runAsUser: 1000n, runAsGroup: 3000n, fsGroup: 2000n }));
+  assert.equal(spec.containers[0]!.securityContext?.allowPrivilegeEscalation, false);
+  assert.equal(spec.containers[0]!.securityContext?.runAsUser, undefined, "unset stays unset: the pod's value applies");
+});
+
+test("security context fields the contract lacks are refused, naming each, so no pod runs with less than it asked for", () => {
+  const pod = SECURITY_CONTEXT_POD.replace("    fsGroup: 2000\n", "    fsGroup: 2000\n    seLinuxOptions: { level: \"s0:c123,c456\" }\n").replace(
+    "      allowPrivilegeEscalation: false\n",
+    "      allowPrivilegeEscalation: false\n      procMount: Unmasked\n      capabilities: { add: [NET_ADMIN], drop: [ALL] }\n",
   );
+  assert.equal(
+    errorOf(pod),
+    "m.yaml: 2 errors:\n" +
+      "  doc 1 (Pod security-context-demo): spec.securityContext.seLinuxOptions: unknown field\n" +
+      "  doc 1 (Pod security-context-demo): spec.containers[0].securityContext.procMount: unknown field",
+  );
+  const hostPID = decode("kind: Pod\napiVersion: v1\nmetadata: { name: p }\nspec: { hostPID: true, hostIPC: true, containers: [{ name: c, image: i }] }\n");
+  assert.equal((hostPID[0]!.object as Pod).spec!.hostPid, true, "hostPID by its Kubernetes name");
+  assert.equal((hostPID[0]!.object as Pod).spec!.hostIpc, true);
 });
 
 test("several documents: empty ones skipped, each error names its document, one bad document fails the file", () => {

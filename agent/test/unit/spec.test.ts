@@ -10,7 +10,7 @@ import { validatePod } from "../../src/pods/validate";
 import { podLogDir } from "../../src/runtime/logs";
 
 const hostDNS = { servers: ["192.0.2.53"], searches: ["corp.example"], options: ["edns0"] };
-const settings: NodeSettings = { nodeName: "n", cgroupRoot: "/k8shost", clusterDNS: { servers: ["10.96.0.10"], domain: "cluster.local" }, hostDNS: { current: () => hostDNS }, memoryCapacityBytes: 2 ** 30 };
+const settings: NodeSettings = { nodeName: "n", cgroupRoot: "/k8shost", clusterDNS: { servers: ["10.96.0.10"], domain: "cluster.local" }, hostDNS: { current: () => hostDNS }, memoryCapacityBytes: 2 ** 30, security: { allowPrivileged: false, allowedCapabilities: [], allowHostNamespaces: false, allowedUnsafeSysctls: [], seccompDefault: false, seccompProfileRoot: "/var/lib/k8shost-agent/seccomp" } };
 
 test("pull policy defaults by tag, as the kubelet does", () => {
   const c = (image: string, imagePullPolicy = "") => Container.fromPartial({ name: "c", image, imagePullPolicy });

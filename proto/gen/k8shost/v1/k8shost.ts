@@ -117,6 +117,71 @@ export interface Container {
   ports: ContainerPort[];
   resources: ResourceRequirements | undefined;
   volumeMounts: VolumeMount[];
+  /** Overrides the pod's security context field by field where both are set. */
+  securityContext: SecurityContext | undefined;
+}
+
+/** Kubernetes' SeccompProfile. */
+export interface SeccompProfile {
+  /** RuntimeDefault, Unconfined, Localhost */
+  type: string;
+  /** Localhost only: a path relative to the node's profile root (<rootDir>/seccomp). */
+  localhostProfile: string;
+}
+
+/** Linux capabilities by name without the CAP_ prefix ("NET_BIND_SERVICE"), or ALL. */
+export interface Capabilities {
+  add: string[];
+  drop: string[];
+}
+
+export interface Sysctl {
+  name: string;
+  value: string;
+}
+
+/**
+ * Kubernetes' (container) SecurityContext. Unset optional fields take the
+ * pod's value (run_as_*, seccomp_profile) or the runtime's default.
+ */
+export interface SecurityContext {
+  capabilities:
+    | Capabilities
+    | undefined;
+  /** Refused unless the node allows it (agent config security.allowPrivileged). */
+  privileged?: boolean | undefined;
+  runAsUser?: bigint | undefined;
+  runAsGroup?:
+    | bigint
+    | undefined;
+  /** The agent refuses to start the container when its user is (or may be) root. */
+  runAsNonRoot?: boolean | undefined;
+  readOnlyRootFilesystem?:
+    | boolean
+    | undefined;
+  /** false sets no_new_privs on the container's process. */
+  allowPrivilegeEscalation?: boolean | undefined;
+  seccompProfile: SeccompProfile | undefined;
+}
+
+/**
+ * Kubernetes' PodSecurityContext: defaults for every container, plus what
+ * only a pod has (fs_group, supplemental_groups, sysctls).
+ */
+export interface PodSecurityContext {
+  runAsUser?: bigint | undefined;
+  runAsGroup?: bigint | undefined;
+  runAsNonRoot?:
+    | boolean
+    | undefined;
+  /** Added to every container's groups; volumes the agent writes are group-owned by it. */
+  supplementalGroups: bigint[];
+  fsGroup?:
+    | bigint
+    | undefined;
+  /** Namespaced sysctls for the pod; the kubelet's safe set unless the node allows more. */
+  sysctls: Sysctl[];
+  seccompProfile: SeccompProfile | undefined;
 }
 
 export interface EmptyDirVolumeSource {
@@ -194,6 +259,15 @@ export interface PodSpec {
   dnsPolicy: string;
   hostname: string;
   subdomain: string;
+  securityContext:
+    | PodSecurityContext
+    | undefined;
+  /**
+   * Host namespaces, as host_network: refused unless the node allows them
+   * (agent config security.allowHostNamespaces).
+   */
+  hostPid: boolean;
+  hostIpc: boolean;
 }
 
 export interface PodCondition {
@@ -1787,6 +1861,7 @@ function createBaseContainer(): Container {
     ports: [],
     resources: undefined,
     volumeMounts: [],
+    securityContext: undefined,
   };
 }
 
@@ -1821,6 +1896,9 @@ export const Container: MessageFns<Container> = {
     }
     for (const v of message.volumeMounts) {
       VolumeMount.encode(v!, writer.uint32(82).fork()).join();
+    }
+    if (message.securityContext !== undefined) {
+      SecurityContext.encode(message.securityContext, writer.uint32(90).fork()).join();
     }
     return writer;
   },
@@ -1918,6 +1996,14 @@ export const Container: MessageFns<Container> = {
             message.volumeMounts.push(VolumeMount.decode(reader, reader.uint32()));
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.securityContext = SecurityContext.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1954,6 +2040,11 @@ export const Container: MessageFns<Container> = {
         : globalThis.Array.isArray(object?.volume_mounts)
         ? object.volume_mounts.map((e: any) => VolumeMount.fromJSON(e))
         : [],
+      securityContext: isSet(object.securityContext)
+        ? SecurityContext.fromJSON(object.securityContext)
+        : isSet(object.security_context)
+        ? SecurityContext.fromJSON(object.security_context)
+        : undefined,
     };
   },
 
@@ -1989,6 +2080,9 @@ export const Container: MessageFns<Container> = {
     if (message.volumeMounts?.length) {
       obj.volumeMounts = message.volumeMounts.map((e) => VolumeMount.toJSON(e));
     }
+    if (message.securityContext !== undefined) {
+      obj.securityContext = SecurityContext.toJSON(message.securityContext);
+    }
     return obj;
   },
 
@@ -2009,6 +2103,727 @@ export const Container: MessageFns<Container> = {
       ? ResourceRequirements.fromPartial(object.resources)
       : undefined;
     message.volumeMounts = object.volumeMounts?.map((e) => VolumeMount.fromPartial(e)) || [];
+    message.securityContext = (object.securityContext !== undefined && object.securityContext !== null)
+      ? SecurityContext.fromPartial(object.securityContext)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSeccompProfile(): SeccompProfile {
+  return { type: "", localhostProfile: "" };
+}
+
+export const SeccompProfile: MessageFns<SeccompProfile> = {
+  encode(message: SeccompProfile, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.localhostProfile !== "") {
+      writer.uint32(18).string(message.localhostProfile);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SeccompProfile {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSeccompProfile();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.localhostProfile = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SeccompProfile {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      localhostProfile: isSet(object.localhostProfile)
+        ? globalThis.String(object.localhostProfile)
+        : isSet(object.localhost_profile)
+        ? globalThis.String(object.localhost_profile)
+        : "",
+    };
+  },
+
+  toJSON(message: SeccompProfile): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.localhostProfile !== "") {
+      obj.localhostProfile = message.localhostProfile;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SeccompProfile>, I>>(base?: I): SeccompProfile {
+    return SeccompProfile.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SeccompProfile>, I>>(object: I): SeccompProfile {
+    const message = createBaseSeccompProfile();
+    message.type = object.type ?? "";
+    message.localhostProfile = object.localhostProfile ?? "";
+    return message;
+  },
+};
+
+function createBaseCapabilities(): Capabilities {
+  return { add: [], drop: [] };
+}
+
+export const Capabilities: MessageFns<Capabilities> = {
+  encode(message: Capabilities, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.add) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.drop) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Capabilities {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCapabilities();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.add.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.drop.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Capabilities {
+    return {
+      add: globalThis.Array.isArray(object?.add) ? object.add.map((e: any) => globalThis.String(e)) : [],
+      drop: globalThis.Array.isArray(object?.drop) ? object.drop.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: Capabilities): unknown {
+    const obj: any = {};
+    if (message.add?.length) {
+      obj.add = message.add;
+    }
+    if (message.drop?.length) {
+      obj.drop = message.drop;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Capabilities>, I>>(base?: I): Capabilities {
+    return Capabilities.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Capabilities>, I>>(object: I): Capabilities {
+    const message = createBaseCapabilities();
+    message.add = object.add?.map((e) => e) || [];
+    message.drop = object.drop?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSysctl(): Sysctl {
+  return { name: "", value: "" };
+}
+
+export const Sysctl: MessageFns<Sysctl> = {
+  encode(message: Sysctl, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Sysctl {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSysctl();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Sysctl {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Sysctl): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Sysctl>, I>>(base?: I): Sysctl {
+    return Sysctl.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Sysctl>, I>>(object: I): Sysctl {
+    const message = createBaseSysctl();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSecurityContext(): SecurityContext {
+  return {
+    capabilities: undefined,
+    privileged: undefined,
+    runAsUser: undefined,
+    runAsGroup: undefined,
+    runAsNonRoot: undefined,
+    readOnlyRootFilesystem: undefined,
+    allowPrivilegeEscalation: undefined,
+    seccompProfile: undefined,
+  };
+}
+
+export const SecurityContext: MessageFns<SecurityContext> = {
+  encode(message: SecurityContext, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.capabilities !== undefined) {
+      Capabilities.encode(message.capabilities, writer.uint32(10).fork()).join();
+    }
+    if (message.privileged !== undefined) {
+      writer.uint32(16).bool(message.privileged);
+    }
+    if (message.runAsUser !== undefined) {
+      if (BigInt.asIntN(64, message.runAsUser) !== message.runAsUser) {
+        throw new globalThis.Error("value provided for field message.runAsUser of type int64 too large");
+      }
+      writer.uint32(24).int64(message.runAsUser);
+    }
+    if (message.runAsGroup !== undefined) {
+      if (BigInt.asIntN(64, message.runAsGroup) !== message.runAsGroup) {
+        throw new globalThis.Error("value provided for field message.runAsGroup of type int64 too large");
+      }
+      writer.uint32(32).int64(message.runAsGroup);
+    }
+    if (message.runAsNonRoot !== undefined) {
+      writer.uint32(40).bool(message.runAsNonRoot);
+    }
+    if (message.readOnlyRootFilesystem !== undefined) {
+      writer.uint32(48).bool(message.readOnlyRootFilesystem);
+    }
+    if (message.allowPrivilegeEscalation !== undefined) {
+      writer.uint32(56).bool(message.allowPrivilegeEscalation);
+    }
+    if (message.seccompProfile !== undefined) {
+      SeccompProfile.encode(message.seccompProfile, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecurityContext {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecurityContext();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.capabilities = Capabilities.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.privileged = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.runAsUser = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.runAsGroup = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.runAsNonRoot = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.readOnlyRootFilesystem = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.allowPrivilegeEscalation = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.seccompProfile = SeccompProfile.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecurityContext {
+    return {
+      capabilities: isSet(object.capabilities) ? Capabilities.fromJSON(object.capabilities) : undefined,
+      privileged: isSet(object.privileged) ? globalThis.Boolean(object.privileged) : undefined,
+      runAsUser: isSet(object.runAsUser)
+        ? BigInt(object.runAsUser)
+        : isSet(object.run_as_user)
+        ? BigInt(object.run_as_user)
+        : undefined,
+      runAsGroup: isSet(object.runAsGroup)
+        ? BigInt(object.runAsGroup)
+        : isSet(object.run_as_group)
+        ? BigInt(object.run_as_group)
+        : undefined,
+      runAsNonRoot: isSet(object.runAsNonRoot)
+        ? globalThis.Boolean(object.runAsNonRoot)
+        : isSet(object.run_as_non_root)
+        ? globalThis.Boolean(object.run_as_non_root)
+        : undefined,
+      readOnlyRootFilesystem: isSet(object.readOnlyRootFilesystem)
+        ? globalThis.Boolean(object.readOnlyRootFilesystem)
+        : isSet(object.read_only_root_filesystem)
+        ? globalThis.Boolean(object.read_only_root_filesystem)
+        : undefined,
+      allowPrivilegeEscalation: isSet(object.allowPrivilegeEscalation)
+        ? globalThis.Boolean(object.allowPrivilegeEscalation)
+        : isSet(object.allow_privilege_escalation)
+        ? globalThis.Boolean(object.allow_privilege_escalation)
+        : undefined,
+      seccompProfile: isSet(object.seccompProfile)
+        ? SeccompProfile.fromJSON(object.seccompProfile)
+        : isSet(object.seccomp_profile)
+        ? SeccompProfile.fromJSON(object.seccomp_profile)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SecurityContext): unknown {
+    const obj: any = {};
+    if (message.capabilities !== undefined) {
+      obj.capabilities = Capabilities.toJSON(message.capabilities);
+    }
+    if (message.privileged !== undefined) {
+      obj.privileged = message.privileged;
+    }
+    if (message.runAsUser !== undefined) {
+      obj.runAsUser = message.runAsUser.toString();
+    }
+    if (message.runAsGroup !== undefined) {
+      obj.runAsGroup = message.runAsGroup.toString();
+    }
+    if (message.runAsNonRoot !== undefined) {
+      obj.runAsNonRoot = message.runAsNonRoot;
+    }
+    if (message.readOnlyRootFilesystem !== undefined) {
+      obj.readOnlyRootFilesystem = message.readOnlyRootFilesystem;
+    }
+    if (message.allowPrivilegeEscalation !== undefined) {
+      obj.allowPrivilegeEscalation = message.allowPrivilegeEscalation;
+    }
+    if (message.seccompProfile !== undefined) {
+      obj.seccompProfile = SeccompProfile.toJSON(message.seccompProfile);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecurityContext>, I>>(base?: I): SecurityContext {
+    return SecurityContext.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecurityContext>, I>>(object: I): SecurityContext {
+    const message = createBaseSecurityContext();
+    message.capabilities = (object.capabilities !== undefined && object.capabilities !== null)
+      ? Capabilities.fromPartial(object.capabilities)
+      : undefined;
+    message.privileged = object.privileged ?? undefined;
+    message.runAsUser = (object.runAsUser !== undefined && object.runAsUser !== null)
+      ? BigInt(object.runAsUser)
+      : undefined;
+    message.runAsGroup = (object.runAsGroup !== undefined && object.runAsGroup !== null)
+      ? BigInt(object.runAsGroup)
+      : undefined;
+    message.runAsNonRoot = object.runAsNonRoot ?? undefined;
+    message.readOnlyRootFilesystem = object.readOnlyRootFilesystem ?? undefined;
+    message.allowPrivilegeEscalation = object.allowPrivilegeEscalation ?? undefined;
+    message.seccompProfile = (object.seccompProfile !== undefined && object.seccompProfile !== null)
+      ? SeccompProfile.fromPartial(object.seccompProfile)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePodSecurityContext(): PodSecurityContext {
+  return {
+    runAsUser: undefined,
+    runAsGroup: undefined,
+    runAsNonRoot: undefined,
+    supplementalGroups: [],
+    fsGroup: undefined,
+    sysctls: [],
+    seccompProfile: undefined,
+  };
+}
+
+export const PodSecurityContext: MessageFns<PodSecurityContext> = {
+  encode(message: PodSecurityContext, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.runAsUser !== undefined) {
+      if (BigInt.asIntN(64, message.runAsUser) !== message.runAsUser) {
+        throw new globalThis.Error("value provided for field message.runAsUser of type int64 too large");
+      }
+      writer.uint32(8).int64(message.runAsUser);
+    }
+    if (message.runAsGroup !== undefined) {
+      if (BigInt.asIntN(64, message.runAsGroup) !== message.runAsGroup) {
+        throw new globalThis.Error("value provided for field message.runAsGroup of type int64 too large");
+      }
+      writer.uint32(16).int64(message.runAsGroup);
+    }
+    if (message.runAsNonRoot !== undefined) {
+      writer.uint32(24).bool(message.runAsNonRoot);
+    }
+    if (message.supplementalGroups.length !== 0) {
+      writer.uint32(34).fork();
+      for (const v of message.supplementalGroups) {
+        if (BigInt.asIntN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field supplementalGroups of type int64 is too large");
+        }
+        writer.int64(v);
+      }
+      writer.join();
+    }
+    if (message.fsGroup !== undefined) {
+      if (BigInt.asIntN(64, message.fsGroup) !== message.fsGroup) {
+        throw new globalThis.Error("value provided for field message.fsGroup of type int64 too large");
+      }
+      writer.uint32(40).int64(message.fsGroup);
+    }
+    for (const v of message.sysctls) {
+      Sysctl.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.seccompProfile !== undefined) {
+      SeccompProfile.encode(message.seccompProfile, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PodSecurityContext {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePodSecurityContext();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.runAsUser = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.runAsGroup = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.runAsNonRoot = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag === 32) {
+              message.supplementalGroups.push(reader.int64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 34) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.supplementalGroups.push(reader.int64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.fsGroup = reader.int64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sysctls.push(Sysctl.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.seccompProfile = SeccompProfile.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PodSecurityContext {
+    return {
+      runAsUser: isSet(object.runAsUser)
+        ? BigInt(object.runAsUser)
+        : isSet(object.run_as_user)
+        ? BigInt(object.run_as_user)
+        : undefined,
+      runAsGroup: isSet(object.runAsGroup)
+        ? BigInt(object.runAsGroup)
+        : isSet(object.run_as_group)
+        ? BigInt(object.run_as_group)
+        : undefined,
+      runAsNonRoot: isSet(object.runAsNonRoot)
+        ? globalThis.Boolean(object.runAsNonRoot)
+        : isSet(object.run_as_non_root)
+        ? globalThis.Boolean(object.run_as_non_root)
+        : undefined,
+      supplementalGroups: globalThis.Array.isArray(object?.supplementalGroups)
+        ? object.supplementalGroups.map((e: any) => BigInt(e))
+        : globalThis.Array.isArray(object?.supplemental_groups)
+        ? object.supplemental_groups.map((e: any) => BigInt(e))
+        : [],
+      fsGroup: isSet(object.fsGroup)
+        ? BigInt(object.fsGroup)
+        : isSet(object.fs_group)
+        ? BigInt(object.fs_group)
+        : undefined,
+      sysctls: globalThis.Array.isArray(object?.sysctls)
+        ? object.sysctls.map((e: any) => Sysctl.fromJSON(e))
+        : [],
+      seccompProfile: isSet(object.seccompProfile)
+        ? SeccompProfile.fromJSON(object.seccompProfile)
+        : isSet(object.seccomp_profile)
+        ? SeccompProfile.fromJSON(object.seccomp_profile)
+        : undefined,
+    };
+  },
+
+  toJSON(message: PodSecurityContext): unknown {
+    const obj: any = {};
+    if (message.runAsUser !== undefined) {
+      obj.runAsUser = message.runAsUser.toString();
+    }
+    if (message.runAsGroup !== undefined) {
+      obj.runAsGroup = message.runAsGroup.toString();
+    }
+    if (message.runAsNonRoot !== undefined) {
+      obj.runAsNonRoot = message.runAsNonRoot;
+    }
+    if (message.supplementalGroups?.length) {
+      obj.supplementalGroups = message.supplementalGroups.map((e) => e.toString());
+    }
+    if (message.fsGroup !== undefined) {
+      obj.fsGroup = message.fsGroup.toString();
+    }
+    if (message.sysctls?.length) {
+      obj.sysctls = message.sysctls.map((e) => Sysctl.toJSON(e));
+    }
+    if (message.seccompProfile !== undefined) {
+      obj.seccompProfile = SeccompProfile.toJSON(message.seccompProfile);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PodSecurityContext>, I>>(base?: I): PodSecurityContext {
+    return PodSecurityContext.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PodSecurityContext>, I>>(object: I): PodSecurityContext {
+    const message = createBasePodSecurityContext();
+    message.runAsUser = (object.runAsUser !== undefined && object.runAsUser !== null)
+      ? BigInt(object.runAsUser)
+      : undefined;
+    message.runAsGroup = (object.runAsGroup !== undefined && object.runAsGroup !== null)
+      ? BigInt(object.runAsGroup)
+      : undefined;
+    message.runAsNonRoot = object.runAsNonRoot ?? undefined;
+    message.supplementalGroups = object.supplementalGroups?.map((e) => BigInt(e)) || [];
+    message.fsGroup = (object.fsGroup !== undefined && object.fsGroup !== null) ? BigInt(object.fsGroup) : undefined;
+    message.sysctls = object.sysctls?.map((e) => Sysctl.fromPartial(e)) || [];
+    message.seccompProfile = (object.seccompProfile !== undefined && object.seccompProfile !== null)
+      ? SeccompProfile.fromPartial(object.seccompProfile)
+      : undefined;
     return message;
   },
 };
@@ -3097,6 +3912,9 @@ function createBasePodSpec(): PodSpec {
     dnsPolicy: "",
     hostname: "",
     subdomain: "",
+    securityContext: undefined,
+    hostPid: false,
+    hostIpc: false,
   };
 }
 
@@ -3136,6 +3954,15 @@ export const PodSpec: MessageFns<PodSpec> = {
     }
     if (message.subdomain !== "") {
       writer.uint32(82).string(message.subdomain);
+    }
+    if (message.securityContext !== undefined) {
+      PodSecurityContext.encode(message.securityContext, writer.uint32(90).fork()).join();
+    }
+    if (message.hostPid !== false) {
+      writer.uint32(96).bool(message.hostPid);
+    }
+    if (message.hostIpc !== false) {
+      writer.uint32(104).bool(message.hostIpc);
     }
     return writer;
   },
@@ -3233,6 +4060,30 @@ export const PodSpec: MessageFns<PodSpec> = {
             message.subdomain = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.securityContext = PodSecurityContext.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.hostPid = reader.bool();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.hostIpc = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3283,6 +4134,21 @@ export const PodSpec: MessageFns<PodSpec> = {
         : "",
       hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
       subdomain: isSet(object.subdomain) ? globalThis.String(object.subdomain) : "",
+      securityContext: isSet(object.securityContext)
+        ? PodSecurityContext.fromJSON(object.securityContext)
+        : isSet(object.security_context)
+        ? PodSecurityContext.fromJSON(object.security_context)
+        : undefined,
+      hostPid: isSet(object.hostPID)
+        ? globalThis.Boolean(object.hostPID)
+        : isSet(object.host_pid)
+        ? globalThis.Boolean(object.host_pid)
+        : false,
+      hostIpc: isSet(object.hostIPC)
+        ? globalThis.Boolean(object.hostIPC)
+        : isSet(object.host_ipc)
+        ? globalThis.Boolean(object.host_ipc)
+        : false,
     };
   },
 
@@ -3318,6 +4184,15 @@ export const PodSpec: MessageFns<PodSpec> = {
     if (message.subdomain !== "") {
       obj.subdomain = message.subdomain;
     }
+    if (message.securityContext !== undefined) {
+      obj.securityContext = PodSecurityContext.toJSON(message.securityContext);
+    }
+    if (message.hostPid !== false) {
+      obj.hostPID = message.hostPid;
+    }
+    if (message.hostIpc !== false) {
+      obj.hostIPC = message.hostIpc;
+    }
     return obj;
   },
 
@@ -3339,6 +4214,11 @@ export const PodSpec: MessageFns<PodSpec> = {
     message.dnsPolicy = object.dnsPolicy ?? "";
     message.hostname = object.hostname ?? "";
     message.subdomain = object.subdomain ?? "";
+    message.securityContext = (object.securityContext !== undefined && object.securityContext !== null)
+      ? PodSecurityContext.fromPartial(object.securityContext)
+      : undefined;
+    message.hostPid = object.hostPid ?? false;
+    message.hostIpc = object.hostIpc ?? false;
     return message;
   },
 };

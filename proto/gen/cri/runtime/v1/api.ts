@@ -280,6 +280,53 @@ export interface LinuxSandboxSecurityContext {
   supplementalGroups: bigint[];
   privileged: boolean;
   runAsGroup: Int64Value | undefined;
+  seccomp: SecurityProfile | undefined;
+}
+
+/** A security profile for sandboxes and containers (seccomp here; upstream also AppArmor). */
+export interface SecurityProfile {
+  profileType: SecurityProfile_ProfileType;
+  /** Localhost only: for seccomp, the absolute path of the profile on the node. */
+  localhostRef: string;
+}
+
+export enum SecurityProfile_ProfileType {
+  RuntimeDefault = 0,
+  Unconfined = 1,
+  Localhost = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function securityProfile_ProfileTypeFromJSON(object: any): SecurityProfile_ProfileType {
+  switch (object) {
+    case 0:
+    case "RuntimeDefault":
+      return SecurityProfile_ProfileType.RuntimeDefault;
+    case 1:
+    case "Unconfined":
+      return SecurityProfile_ProfileType.Unconfined;
+    case 2:
+    case "Localhost":
+      return SecurityProfile_ProfileType.Localhost;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SecurityProfile_ProfileType.UNRECOGNIZED;
+  }
+}
+
+export function securityProfile_ProfileTypeToJSON(object: SecurityProfile_ProfileType): string {
+  switch (object) {
+    case SecurityProfile_ProfileType.RuntimeDefault:
+      return "RuntimeDefault";
+    case SecurityProfile_ProfileType.Unconfined:
+      return "Unconfined";
+    case SecurityProfile_ProfileType.Localhost:
+      return "Localhost";
+    case SecurityProfile_ProfileType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
 }
 
 export interface LinuxPodSandboxConfig {
@@ -476,7 +523,14 @@ export interface LinuxContainerResources_UnifiedEntry {
   value: string;
 }
 
+/** Capability names without the CAP_ prefix, or ALL. */
+export interface Capability {
+  addCapabilities: string[];
+  dropCapabilities: string[];
+}
+
 export interface LinuxContainerSecurityContext {
+  capabilities: Capability | undefined;
   privileged: boolean;
   namespaceOptions: NamespaceOption | undefined;
   runAsUser: Int64Value | undefined;
@@ -485,6 +539,9 @@ export interface LinuxContainerSecurityContext {
   supplementalGroups: bigint[];
   noNewPrivs: boolean;
   runAsGroup: Int64Value | undefined;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  seccomp: SecurityProfile | undefined;
 }
 
 export interface LinuxContainerConfig {
@@ -1525,6 +1582,7 @@ function createBaseLinuxSandboxSecurityContext(): LinuxSandboxSecurityContext {
     supplementalGroups: [],
     privileged: false,
     runAsGroup: undefined,
+    seccomp: undefined,
   };
 }
 
@@ -1554,6 +1612,9 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
     }
     if (message.runAsGroup !== undefined) {
       Int64Value.encode(message.runAsGroup, writer.uint32(66).fork()).join();
+    }
+    if (message.seccomp !== undefined) {
+      SecurityProfile.encode(message.seccomp, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1629,6 +1690,14 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
             message.runAsGroup = Int64Value.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.seccomp = SecurityProfile.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1669,6 +1738,7 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
         : isSet(object.run_as_group)
         ? Int64Value.fromJSON(object.run_as_group)
         : undefined,
+      seccomp: isSet(object.seccomp) ? SecurityProfile.fromJSON(object.seccomp) : undefined,
     };
   },
 
@@ -1692,6 +1762,9 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
     if (message.runAsGroup !== undefined) {
       obj.runAsGroup = Int64Value.toJSON(message.runAsGroup);
     }
+    if (message.seccomp !== undefined) {
+      obj.seccomp = SecurityProfile.toJSON(message.seccomp);
+    }
     return obj;
   },
 
@@ -1712,6 +1785,102 @@ export const LinuxSandboxSecurityContext: MessageFns<LinuxSandboxSecurityContext
     message.runAsGroup = (object.runAsGroup !== undefined && object.runAsGroup !== null)
       ? Int64Value.fromPartial(object.runAsGroup)
       : undefined;
+    message.seccomp = (object.seccomp !== undefined && object.seccomp !== null)
+      ? SecurityProfile.fromPartial(object.seccomp)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSecurityProfile(): SecurityProfile {
+  return { profileType: 0, localhostRef: "" };
+}
+
+export const SecurityProfile: MessageFns<SecurityProfile> = {
+  encode(message: SecurityProfile, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.profileType !== 0) {
+      writer.uint32(8).int32(message.profileType);
+    }
+    if (message.localhostRef !== "") {
+      writer.uint32(18).string(message.localhostRef);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecurityProfile {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecurityProfile();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.profileType = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.localhostRef = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecurityProfile {
+    return {
+      profileType: isSet(object.profileType)
+        ? securityProfile_ProfileTypeFromJSON(object.profileType)
+        : isSet(object.profile_type)
+        ? securityProfile_ProfileTypeFromJSON(object.profile_type)
+        : 0,
+      localhostRef: isSet(object.localhostRef)
+        ? globalThis.String(object.localhostRef)
+        : isSet(object.localhost_ref)
+        ? globalThis.String(object.localhost_ref)
+        : "",
+    };
+  },
+
+  toJSON(message: SecurityProfile): unknown {
+    const obj: any = {};
+    if (message.profileType !== 0) {
+      obj.profileType = securityProfile_ProfileTypeToJSON(message.profileType);
+    }
+    if (message.localhostRef !== "") {
+      obj.localhostRef = message.localhostRef;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecurityProfile>, I>>(base?: I): SecurityProfile {
+    return SecurityProfile.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecurityProfile>, I>>(object: I): SecurityProfile {
+    const message = createBaseSecurityProfile();
+    message.profileType = object.profileType ?? 0;
+    message.localhostRef = object.localhostRef ?? "";
     return message;
   },
 };
@@ -5538,8 +5707,102 @@ export const LinuxContainerResources_UnifiedEntry: MessageFns<LinuxContainerReso
   },
 };
 
+function createBaseCapability(): Capability {
+  return { addCapabilities: [], dropCapabilities: [] };
+}
+
+export const Capability: MessageFns<Capability> = {
+  encode(message: Capability, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.addCapabilities) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.dropCapabilities) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Capability {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCapability();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.addCapabilities.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.dropCapabilities.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Capability {
+    return {
+      addCapabilities: globalThis.Array.isArray(object?.addCapabilities)
+        ? object.addCapabilities.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.add_capabilities)
+        ? object.add_capabilities.map((e: any) => globalThis.String(e))
+        : [],
+      dropCapabilities: globalThis.Array.isArray(object?.dropCapabilities)
+        ? object.dropCapabilities.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.drop_capabilities)
+        ? object.drop_capabilities.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Capability): unknown {
+    const obj: any = {};
+    if (message.addCapabilities?.length) {
+      obj.addCapabilities = message.addCapabilities;
+    }
+    if (message.dropCapabilities?.length) {
+      obj.dropCapabilities = message.dropCapabilities;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Capability>, I>>(base?: I): Capability {
+    return Capability.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Capability>, I>>(object: I): Capability {
+    const message = createBaseCapability();
+    message.addCapabilities = object.addCapabilities?.map((e) => e) || [];
+    message.dropCapabilities = object.dropCapabilities?.map((e) => e) || [];
+    return message;
+  },
+};
+
 function createBaseLinuxContainerSecurityContext(): LinuxContainerSecurityContext {
   return {
+    capabilities: undefined,
     privileged: false,
     namespaceOptions: undefined,
     runAsUser: undefined,
@@ -5548,11 +5811,17 @@ function createBaseLinuxContainerSecurityContext(): LinuxContainerSecurityContex
     supplementalGroups: [],
     noNewPrivs: false,
     runAsGroup: undefined,
+    maskedPaths: [],
+    readonlyPaths: [],
+    seccomp: undefined,
   };
 }
 
 export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityContext> = {
   encode(message: LinuxContainerSecurityContext, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.capabilities !== undefined) {
+      Capability.encode(message.capabilities, writer.uint32(10).fork()).join();
+    }
     if (message.privileged !== false) {
       writer.uint32(16).bool(message.privileged);
     }
@@ -5584,6 +5853,15 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
     if (message.runAsGroup !== undefined) {
       Int64Value.encode(message.runAsGroup, writer.uint32(98).fork()).join();
     }
+    for (const v of message.maskedPaths) {
+      writer.uint32(106).string(v!);
+    }
+    for (const v of message.readonlyPaths) {
+      writer.uint32(114).string(v!);
+    }
+    if (message.seccomp !== undefined) {
+      SecurityProfile.encode(message.seccomp, writer.uint32(122).fork()).join();
+    }
     return writer;
   },
 
@@ -5600,6 +5878,14 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.capabilities = Capability.decode(reader, reader.uint32());
+            continue;
+          }
           case 2: {
             if (tag !== 16) {
               break;
@@ -5674,6 +5960,30 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
             message.runAsGroup = Int64Value.decode(reader, reader.uint32());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.maskedPaths.push(reader.string());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.readonlyPaths.push(reader.string());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.seccomp = SecurityProfile.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5688,6 +5998,7 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
 
   fromJSON(object: any): LinuxContainerSecurityContext {
     return {
+      capabilities: isSet(object.capabilities) ? Capability.fromJSON(object.capabilities) : undefined,
       privileged: isSet(object.privileged) ? globalThis.Boolean(object.privileged) : false,
       namespaceOptions: isSet(object.namespaceOptions)
         ? NamespaceOption.fromJSON(object.namespaceOptions)
@@ -5724,11 +6035,25 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
         : isSet(object.run_as_group)
         ? Int64Value.fromJSON(object.run_as_group)
         : undefined,
+      maskedPaths: globalThis.Array.isArray(object?.maskedPaths)
+        ? object.maskedPaths.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.masked_paths)
+        ? object.masked_paths.map((e: any) => globalThis.String(e))
+        : [],
+      readonlyPaths: globalThis.Array.isArray(object?.readonlyPaths)
+        ? object.readonlyPaths.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.readonly_paths)
+        ? object.readonly_paths.map((e: any) => globalThis.String(e))
+        : [],
+      seccomp: isSet(object.seccomp) ? SecurityProfile.fromJSON(object.seccomp) : undefined,
     };
   },
 
   toJSON(message: LinuxContainerSecurityContext): unknown {
     const obj: any = {};
+    if (message.capabilities !== undefined) {
+      obj.capabilities = Capability.toJSON(message.capabilities);
+    }
     if (message.privileged !== false) {
       obj.privileged = message.privileged;
     }
@@ -5753,6 +6078,15 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
     if (message.runAsGroup !== undefined) {
       obj.runAsGroup = Int64Value.toJSON(message.runAsGroup);
     }
+    if (message.maskedPaths?.length) {
+      obj.maskedPaths = message.maskedPaths;
+    }
+    if (message.readonlyPaths?.length) {
+      obj.readonlyPaths = message.readonlyPaths;
+    }
+    if (message.seccomp !== undefined) {
+      obj.seccomp = SecurityProfile.toJSON(message.seccomp);
+    }
     return obj;
   },
 
@@ -5763,6 +6097,9 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
     object: I,
   ): LinuxContainerSecurityContext {
     const message = createBaseLinuxContainerSecurityContext();
+    message.capabilities = (object.capabilities !== undefined && object.capabilities !== null)
+      ? Capability.fromPartial(object.capabilities)
+      : undefined;
     message.privileged = object.privileged ?? false;
     message.namespaceOptions = (object.namespaceOptions !== undefined && object.namespaceOptions !== null)
       ? NamespaceOption.fromPartial(object.namespaceOptions)
@@ -5776,6 +6113,11 @@ export const LinuxContainerSecurityContext: MessageFns<LinuxContainerSecurityCon
     message.noNewPrivs = object.noNewPrivs ?? false;
     message.runAsGroup = (object.runAsGroup !== undefined && object.runAsGroup !== null)
       ? Int64Value.fromPartial(object.runAsGroup)
+      : undefined;
+    message.maskedPaths = object.maskedPaths?.map((e) => e) || [];
+    message.readonlyPaths = object.readonlyPaths?.map((e) => e) || [];
+    message.seccomp = (object.seccomp !== undefined && object.seccomp !== null)
+      ? SecurityProfile.fromPartial(object.seccomp)
       : undefined;
     return message;
   },
