@@ -14,8 +14,9 @@ import { RuntimeManagedNetwork } from "./network/runtime-managed";
 import type { PodNetwork } from "./network/types";
 import { NodeController } from "./node/controller";
 import { internalIP, staticFacts } from "./node/readings";
-import { startHttp } from "./observe/http";
+import { startHttp, type HealthSource } from "./observe/http";
 import { AgentMetrics } from "./observe/metrics";
+import { startSystemdNotify } from "./observe/sd-notify";
 import { PodController } from "./pods/controller";
 import { ImageManager } from "./pods/images";
 import { PodSyncer } from "./pods/sync";
@@ -106,18 +107,22 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   const node = new NodeController(cfg, cp, runtime, metrics, log, facts);
 
   const loops = [node.run(), source.run(), pods.run(), status.run()];
-  const http = await startHttp(cfg.healthz.address, cfg.healthz.port, metrics, {
+  const health: HealthSource = {
     healthProblems: () => {
       const stale = Date.now() - pods.lastRelistAt;
       return pods.lastRelistAt && stale > 60_000 ? [`runtime relist last succeeded ${Math.round(stale / 1000)}s ago`] : [];
     },
-  });
+  };
+  const http = await startHttp(cfg.healthz.address, cfg.healthz.port, metrics, health);
+  // Under systemd (Type=notify): READY now, then watchdog pings while that same health is good.
+  const notifier = startSystemdNotify({ health, log });
   log.info({ node: cfg.nodeName, controlPlane: cfg.controlPlane.address, runtime: cfg.runtime.endpoint, healthz: `${cfg.healthz.address}:${http.port}` }, "k8shost-agent started");
 
   return {
     healthzPort: http.port,
     metrics,
     async stop() {
+      notifier.stop();
       node.stop();
       source.stop();
       pods.stop();

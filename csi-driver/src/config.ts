@@ -23,7 +23,8 @@ export const USAGE = `lightningstor-csi [flags]
   --state-dir PATH           staging records (env LIGHTNINGSTOR_CSI_STATE_DIR)
   --registry-dir PATH        plugin registry the agent watches; "" disables (env PLUGINS_REGISTRY_DIR)
   --max-volumes-per-node N   default 256
-  --log-level L              debug|info|warn|error`;
+  --log-level L              debug|info|warn|error
+  --version                  print the version and exit`;
 
 // The levels the flag offers: the logger knows more (trace, fatal, silent),
 // which a deployment has no use for.

@@ -2,9 +2,13 @@
 // socket, stop cleanly on SIGTERM/SIGINT.
 import { errorMessage } from "@plasmacloud/common/errors";
 import { ConfigError, parseConfig, USAGE } from "./config";
-import { driverLogger, startDriver } from "./driver";
+import { DRIVER_VERSION, driverLogger, startDriver } from "./driver";
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--version")) {
+    console.log(`lightningstor-csi ${DRIVER_VERSION} (node ${process.version})`);
+    return;
+  }
   if (process.argv.includes("--help")) {
     console.log(USAGE);
     return;

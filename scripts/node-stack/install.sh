@@ -4,7 +4,9 @@
 set -euo pipefail
 pkgs=(containerd runc containernetworking-plugins docker-registry skopeo busybox-static
       protobuf-compiler libprotobuf-dev openvswitch-switch iproute2 iptables
-      e2fsprogs xfsprogs util-linux mount apache2-utils kmod procps curl ca-certificates iputils-ping openssl)
+      e2fsprogs xfsprogs util-linux mount apache2-utils kmod procps curl ca-certificates iputils-ping openssl
+      systemd shellcheck  # the packaging tests: systemd-analyze verify on the units, shellcheck on install.sh
+      nix-bin)            # nix/test: nix-instantiate parses and evaluates the flake's Nix files offline
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

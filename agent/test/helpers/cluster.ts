@@ -67,11 +67,11 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 export class AgentProcess {
   proc: ChildProcess | undefined;
   output = "";
-  constructor(private readonly configFile: string, private readonly bundled = false) {}
+  constructor(private readonly configFile: string, private readonly bundled = false, private readonly executable?: string) {}
 
   start(): void {
-    // The bundle is what a node runs; tests use the sources through tsx.
-    const [cmd, ...entry] = this.bundled ? [join(repo, "agent/bin/k8shost-agent")] : [process.execPath, "--import", "tsx", join(repo, "agent/src/main.ts")];
+    // An installed executable (the node tarball's) or the bundle is what a node runs; tests use the sources through tsx.
+    const [cmd, ...entry] = this.executable ? [this.executable] : this.bundled ? [join(repo, "agent/bin/k8shost-agent")] : [process.execPath, "--import", "tsx", join(repo, "agent/src/main.ts")];
     this.proc = spawn(cmd!, [...entry, "run", "--config", this.configFile], {
       cwd: repo,
       stdio: ["ignore", "pipe", "pipe"],
@@ -130,6 +130,10 @@ export interface ClusterOptions {
   extraConfig?: string;
   /** Run agent/dist/k8shost-agent.mjs (build it first) instead of the sources. */
   bundled?: boolean;
+  /** Run this k8shost-agent executable (e.g. one installed from the node tarball) instead. */
+  executable?: string;
+  /** network.novanet.pluginPath of the agent (default: the node stack's novanet, containerd's). */
+  novanetPluginPath?: string;
   /** heartbeatSeconds of the agent (default 2: tests want quick node updates). */
   heartbeatSeconds?: number;
   /** network.novanet.checkSeconds of the agent (default: the agent's). */
@@ -169,7 +173,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       `clusterDNS: { servers: ["10.96.0.10"], domain: "cluster.local" }`,
       `network:`,
       `  mode: novanet`,
-      `  novanet: { pluginPath: ${join(STACK_DIR, "cni/bin/novanet")}, networkName: novanet, serverAddress: "${NOVANET_ADDR}", tokenFile: ${NOVANET_TOKEN_FILE}, mode: bridge, defaultSubnetId: ${TEST_SUBNET}${opts.networkCheckSeconds ? `, checkSeconds: ${opts.networkCheckSeconds}` : ""} }`,
+      `  novanet: { pluginPath: ${opts.novanetPluginPath ?? join(STACK_DIR, "cni/bin/novanet")}, networkName: novanet, serverAddress: "${NOVANET_ADDR}", tokenFile: ${NOVANET_TOKEN_FILE}, mode: bridge, defaultSubnetId: ${TEST_SUBNET}${opts.networkCheckSeconds ? `, checkSeconds: ${opts.networkCheckSeconds}` : ""} }`,
       opts.extraConfig ?? "",
     ].join("\n"),
   );
@@ -187,7 +191,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       throw err;
     }
   }
-  const agent = new AgentProcess(configFile, opts.bundled);
+  const agent = new AgentProcess(configFile, opts.bundled, opts.executable);
   agent.start();
 
   const c: Cluster = {

@@ -1,0 +1,502 @@
+// The Nix side (flake.nix, nix/): checks that run without nixpkgs, which these
+// machines cannot fetch. Debian's nix-bin gives `nix-instantiate`:
+//  - `--parse` syntax-checks every .nix file of the repository (and, since Nix
+//    binds names while parsing, reports a misspelt identifier outside `with`);
+//  - `--eval` evaluates the plain-builtins parts of nix/lib/ and the option
+//    tree of the module (with a stub lib), whose results are compared here
+//    with the real programs: the agent's config schema, the CNI plugin's
+//    network-config parser, what the agent itself sends novanet, the CSI
+//    driver's flag parser, packaging/systemd's units and npm's own URLs.
+// Evaluation uses `--store dummy://` (nothing is built or copied), so the
+// tests run as any user.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { stringify } from "yaml";
+import { buildConfig, defaultConfig } from "../../../agent/src/config/schema";
+import { NovanetNetwork } from "../../../agent/src/network/novanet";
+import { parseNetConf } from "../../../cni-plugin/src/config/config";
+import { parseConfig as parseCsiFlags } from "../../../csi-driver/src/config";
+
+const repo = new URL("../../../", import.meta.url).pathname;
+const nixEnv = { ...process.env, NIX_CONFIG: `build-users-group =\n${process.env.NIX_CONFIG ?? ""}` };
+const haveNix = spawnSync("nix-instantiate", ["--version"], { env: nixEnv }).status === 0;
+
+function requireNix(): void {
+  if (!haveNix) assert.fail("nix-instantiate not found: install Debian's nix-bin (scripts/node-stack/install.sh does)");
+}
+
+function nix(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync("nix-instantiate", ["--store", "dummy://", ...args], { cwd: repo, env: nixEnv, encoding: "utf8" });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Evaluates a Nix expression (in the repository's directory) to JSON. */
+function nixEval<T>(expr: string): T {
+  requireNix();
+  const r = nix(["--eval", "--strict", "--json", "--expr", expr]);
+  assert.equal(r.status, 0, `nix-instantiate --eval failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** A JSON value as a Nix expression (`builtins.fromJSON` of it). */
+function nixJson(v: unknown): string {
+  return `(builtins.fromJSON ${JSON.stringify(JSON.stringify(v))})`;
+}
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), "nix-test-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+const isObject = (v: unknown): v is Record<string, Json> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** Leaves of a nested object, by dotted path; `stopAt` paths are leaves whatever their value. */
+function leaves(v: Json, stopAt: Set<string> = new Set(), prefix = ""): Map<string, Json> {
+  const out = new Map<string, Json>();
+  if (isObject(v) && !stopAt.has(prefix) && Object.keys(v).length > 0) {
+    for (const [k, x] of Object.entries(v)) {
+      if (k.startsWith("_")) continue;
+      for (const [p, y] of leaves(x, stopAt, prefix ? `${prefix}.${k}` : k)) out.set(p, y);
+    }
+  } else if (prefix) out.set(prefix, v);
+  return out;
+}
+
+/** JSON with sorted keys: Nix returns attribute sets sorted. */
+function canonical(v: Json): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k]!)}`).join(",")}}`;
+  return JSON.stringify(v);
+}
+
+/** Every value in a nested object (the object itself included), canonical. */
+function subtrees(v: Json, out: Set<string> = new Set()): Set<string> {
+  out.add(canonical(v));
+  if (Array.isArray(v)) for (const x of v) subtrees(x, out);
+  else if (isObject(v)) for (const x of Object.values(v)) subtrees(x, out);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+
+test("every .nix file of the repository parses (nix-instantiate --parse)", () => {
+  requireNix();
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      if (name === "node_modules" || name === "dist" || name.startsWith(".")) continue;
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.endsWith(".nix")) files.push(p);
+    }
+  };
+  walk(repo);
+  const names = files.map((f) => relative(repo, f));
+  for (const must of ["flake.nix", "nix/modules/k8shost-node.nix", "nix/packages/default.nix", "nix/tests/k8shost-node.nix"]) {
+    assert.ok(names.includes(must), `${must} not found`);
+  }
+  const failures = files
+    .map((f) => ({ f: relative(repo, f), r: nix(["--parse", f]) }))
+    .filter(({ r }) => r.status !== 0)
+    .map(({ f, r }) => `${f}:\n${r.stderr.trim()}`);
+  assert.deepEqual(failures, [], failures.join("\n\n"));
+});
+
+test("flake.nix has the outputs the platform installs from (names read with a stub nixpkgs)", () => {
+  const outputs = nixEval<Record<string, string[] | Record<string, string[]>>>(`
+    let
+      flake = import ./flake.nix;
+      nixpkgs = { outPath = throw "no nixpkgs here"; lib = throw "no nixpkgs.lib here"; legacyPackages = throw "no packages here"; };
+      self = flake.outputs { inherit self nixpkgs; };
+      names = builtins.attrNames;
+      perSystem = o: builtins.mapAttrs (_: names) o;
+    in {
+      top = names self;
+      packages = perSystem self.packages;
+      devShells = perSystem self.devShells;
+      checks = perSystem self.checks;
+      nixosModules = names self.nixosModules;
+      input = flake.inputs.nixpkgs.url;
+    }`);
+  assert.deepEqual(outputs.top, ["checks", "devShells", "nixosModules", "packages"]);
+  for (const system of ["x86_64-linux", "aarch64-linux"]) {
+    const packages = (outputs.packages as Record<string, string[]>)[system] ?? [];
+    for (const p of ["k8shost-agent", "novanet", "lightningstor-csi", "default", "stand-ins"]) assert.ok(packages.includes(p), `packages.${system}.${p}`);
+    assert.deepEqual((outputs.devShells as Record<string, string[]>)[system], ["default"]);
+    for (const c of ["module-eval", "vm-test"]) assert.ok((outputs.checks as Record<string, string[]>)[system]?.includes(c), `checks.${system}.${c}`);
+  }
+  assert.deepEqual(outputs.nixosModules, ["default", "k8shost-node"]);
+});
+
+test("flake.lock, when present, pins exactly the nixpkgs input flake.nix names", () => {
+  const lockFile = join(repo, "flake.lock");
+  if (!existsSync(lockFile)) return;
+  const lock = JSON.parse(readFileSync(lockFile, "utf8")) as {
+    version: number; root: string;
+    nodes: Record<string, { inputs?: Record<string, string>; locked?: Record<string, unknown>; original?: Record<string, unknown> }>;
+  };
+  assert.equal(lock.version, 7);
+  const root = lock.nodes[lock.root];
+  assert.deepEqual(Object.keys(root?.inputs ?? {}), ["nixpkgs"]);
+  const node = lock.nodes[root!.inputs!.nixpkgs!]!;
+  const url = nixEval<string>("(import ./flake.nix).inputs.nixpkgs.url");
+  const m = /^github:([^/]+)\/([^/]+)\/(.+)$/.exec(url);
+  assert.ok(m, url);
+  assert.deepEqual(node.original, { owner: m[1], ref: m[3], repo: m[2], type: "github" });
+  assert.match(String(node.locked?.rev), /^[0-9a-f]{40}$/);
+  assert.match(String(node.locked?.narHash), /^sha256-[A-Za-z0-9+/]{43}=$/);
+  assert.equal(node.locked?.type, "github");
+});
+
+// --- the npm lockfile -------------------------------------------------------
+
+type LockEntry = { version?: string; integrity?: string; resolved?: string; link?: boolean; inBundle?: boolean; name?: string; os?: string[] | string; cpu?: string[] | string; libc?: string[] | string };
+const lock = JSON.parse(readFileSync(join(repo, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> };
+
+function patchedLock(system: string): Record<string, LockEntry> {
+  return nixEval<{ packages: Record<string, LockEntry> }>(
+    `import ./nix/lib/npm-lock.nix { lock = builtins.fromJSON (builtins.readFile ./package-lock.json); system = ${JSON.stringify(system)}; }`,
+  ).packages;
+}
+
+/** npm's platform rule (npm-install-checks checkList): the oracle the Nix copy is held to. */
+function fits(entry: LockEntry, env: { os: string; cpu: string; libc: string }): boolean {
+  const ok = (value: string, field: string[] | string | undefined): boolean => {
+    if (field === undefined) return true;
+    const list = typeof field === "string" ? [field] : field;
+    if (list.length === 1 && list[0] === "any") return true;
+    let negated = 0;
+    let match = false;
+    for (const e of list) {
+      if (e.startsWith("!")) {
+        negated++;
+        if (e.slice(1) === value) return false;
+      } else match ||= e === value;
+    }
+    return match || negated === list.length;
+  };
+  return ok(env.os, entry.os) && ok(env.cpu, entry.cpu) && ok(env.libc, entry.libc);
+}
+
+for (const [system, env] of [["x86_64-linux", { os: "linux", cpu: "x64", libc: "glibc" }], ["aarch64-linux", { os: "linux", cpu: "arm64", libc: "glibc" }]] as const) {
+  test(`npm lockfile for Nix (${system}): every registry package of the platform gets npm's tarball URL, nothing else changes`, () => {
+    const patched = patchedLock(system);
+    assert.deepEqual(Object.keys(patched).sort(), Object.keys(lock.packages).sort());
+    let resolvedCount = 0;
+    for (const [key, entry] of Object.entries(lock.packages)) {
+      const out = patched[key]!;
+      const { resolved, ...rest } = out;
+      const fromRegistry = /(^|\/)node_modules\//.test(key) && !entry.link && !entry.inBundle && !entry.resolved && !!entry.version && !!entry.integrity;
+      if (fromRegistry && fits(entry, env)) {
+        const name = entry.name ?? key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+        const base = name.split("/").pop();
+        assert.equal(resolved, `https://registry.npmjs.org/${name}/-/${base}-${entry.version}.tgz`, key);
+        assert.deepEqual(rest, entry, key);
+        resolvedCount++;
+      } else {
+        assert.deepEqual(out, entry, `${key} must stay as npm wrote it`);
+      }
+    }
+    assert.ok(resolvedCount > 20, `only ${resolvedCount} registry packages resolved`);
+    // esbuild's own platform binary is fetched, another platform's is not.
+    const wanted = system === "x86_64-linux" ? "linux-x64" : "linux-arm64";
+    assert.ok(patched[`node_modules/@esbuild/${wanted}`]?.resolved, `@esbuild/${wanted} must be fetched`);
+    assert.equal(patched["node_modules/@esbuild/darwin-arm64"]?.resolved, undefined);
+  });
+}
+
+test("npm lockfile for Nix: the URLs are the ones npm itself fetched (npm's cache index, where it has them)", (t) => {
+  const index = join(homedir(), ".npm", "_cacache", "index-v5");
+  if (!existsSync(index)) return t.skip("no npm cache on this machine");
+  // npm's cache keys its tarballs by URL: make-fetch-happen:request-cache:<url>.
+  const cached = new Map<string, { url: string; integrity: string }>();
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else {
+        for (const m of readFileSync(p, "utf8").matchAll(/"key":"make-fetch-happen:request-cache:(https:\/\/registry\.npmjs\.org\/(.+?)\/-\/[^"]+?-(\d[^"/]*)\.tgz)","integrity":"([^"]+)"/g)) {
+          cached.set(`${m[2]}@${m[3]}`, { url: m[1]!, integrity: m[4]! });
+        }
+      }
+    }
+  };
+  walk(index);
+  const system = process.arch === "arm64" ? "aarch64-linux" : "x86_64-linux";
+  let compared = 0;
+  for (const [key, entry] of Object.entries(patchedLock(system))) {
+    if (!entry.resolved?.startsWith("https://")) continue;
+    const name = entry.name ?? key.slice(key.lastIndexOf("node_modules/") + "node_modules/".length);
+    const hit = cached.get(`${name}@${entry.version}`);
+    if (!hit) continue;
+    assert.equal(entry.resolved, hit.url, key);
+    assert.equal(entry.integrity, hit.integrity, key);
+    compared++;
+  }
+  if (compared === 0) return t.skip("npm's cache holds none of these packages");
+  t.diagnostic(`${compared} URLs compared with npm's cache`);
+});
+
+// --- the module's options and the agent's config ---------------------------
+
+const fixture = JSON.parse(readFileSync(join(repo, "nix/test/fixtures/node-options.json"), "utf8")) as Record<string, Json>;
+
+/** Options of the module that are not agent config keys, and why. */
+const MODULE_ONLY: Record<string, string> = {
+  enable: "the module's switch",
+  package: "a store path, in ExecStart",
+  nodeIP: "not supported by the agent yet: an assertion refuses a value",
+  nodeTaints: "not supported yet (the k8shost Node has no taints): an assertion refuses a value",
+  extraFlags: "command-line flags of `k8shost-agent run`",
+  environmentFile: "the unit's EnvironmentFile=",
+  settings: "the YAML itself",
+  checkConfig: "build-time check",
+  "containerd.manage": "containerd's configuration",
+  "containerd.sandboxImage": "containerd's configuration",
+  "containerd.restrictOOMScoreAdj": "containerd's configuration",
+  "containerd.seedImages": "images imported before the agent starts",
+  "cni.confDir": "containerd's configuration",
+  "cni.pluginsPackage": "the reference plugins linked into cni.binDir",
+  "novanet.enable": "selects network.mode (checked below)",
+  "novanet.package": "the plugin linked into cni.binDir",
+  "lightningstor.enable": "the CSI driver's unit",
+  "lightningstor.package": "the CSI driver's unit",
+  "lightningstor.address": "the CSI driver's flags (checked below)",
+  "lightningstor.tokenFile": "the CSI driver's flags",
+  "lightningstor.orgId": "the CSI driver's flags",
+  "lightningstor.projectId": "the CSI driver's flags",
+  "lightningstor.extraFlags": "the CSI driver's flags",
+};
+/** Options whose value is an attribute set, yet one option. */
+const ATTRSET_OPTIONS = new Set(["nodeLabels", "nodeTaints", "settings"]);
+
+function optionPaths(): string[] {
+  return nixEval<string[][]>("(import ./nix/test/option-paths.nix { }).paths").map((p) => p.join("."));
+}
+
+function settingsFor(cfg: Record<string, Json>): Record<string, Json> {
+  return nixEval<Record<string, Json>>(`import ./nix/lib/agent-settings.nix { cfg = ${nixJson(cfg)}; }`);
+}
+
+test("module options: the fixture has a value for exactly the options the module declares", () => {
+  const declared = optionPaths().sort();
+  assert.ok(declared.length > 30, `only ${declared.length} options found`);
+  assert.deepEqual([...leaves(fixture, ATTRSET_OPTIONS).keys()].sort(), declared);
+  for (const p of Object.keys(MODULE_ONLY)) assert.ok(declared.includes(p), `MODULE_ONLY names '${p}', which the module does not declare`);
+});
+
+test("module options -> agent settings: the agent's own schema accepts them, and every mapped option lands in them", () => {
+  const settings = settingsFor(fixture);
+  // Unknown keys and wrong types throw, naming the field.
+  const cfg = buildConfig(settings);
+  assert.equal(cfg.network.mode, "novanet");
+  assert.equal(cfg.network.novanet.pluginPath, `${(fixture.cni as Record<string, Json>).binDir}/novanet`);
+
+  // Each mapped option's (distinct) value is somewhere in the settings: as a
+  // whole value, or, for a directory, as the start of a path below it.
+  const options = leaves(fixture, ATTRSET_OPTIONS);
+  const values = subtrees(settings);
+  const found = (v: Json): boolean =>
+    values.has(canonical(v)) || (typeof v === "string" && v.startsWith("/") && [...values].some((s) => s.startsWith(JSON.stringify(`${v}/`).slice(0, -1))));
+  const unmapped = [...options.keys()].filter((p) => !(p in MODULE_ONLY) && !found(options.get(p)!));
+  assert.deepEqual(unmapped, [], "options neither in the agent's settings nor listed as module-only");
+  // Options the agent cannot honour yet must not have an agent key waiting for them.
+  const agentKeys = new Set(leaves(defaultConfig() as unknown as Json).keys());
+  for (const p of ["nodeIP", "nodeTaints"]) assert.ok(!agentKeys.has(p), `the agent now has '${p}': map services.k8shost-node.${p} to it and drop its assertion`);
+
+  // With novanet off the agent uses the runtime's network.
+  const off = settingsFor({ ...fixture, novanet: { ...(fixture.novanet as Record<string, Json>), enable: false } });
+  assert.equal(buildConfig(off).network.mode, "runtime");
+});
+
+test("module options -> agent settings: `k8shost-agent config check` (the module's build-time check) accepts the rendered YAML", (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "k8shost-agent.yaml");
+  writeFileSync(file, stringify(settingsFor(fixture)));
+  const r = spawnSync(join(repo, "agent/bin/k8shost-agent"), ["config", "check", file], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "ok");
+});
+
+test("module defaults and the keys the mapping writes itself are the agent's defaults", () => {
+  const d = defaultConfig();
+  const pairs: [string[], unknown][] = [
+    [["maxPods"], d.maxPods],
+    [["reserved", "cpu"], d.reserved.cpu],
+    [["reserved", "memory"], d.reserved.memory],
+    [["reserved", "ephemeralStorage"], d.reserved.ephemeralStorage],
+    [["clusterDNS", "servers"], d.clusterDNS.servers],
+    [["clusterDNS", "domain"], d.clusterDNS.domain],
+    [["controlPlane", "tokenFile"], d.controlPlane.tokenFile],
+    [["novanet", "mode"], d.network.novanet.mode],
+    [["cni", "binDir"], d.network.novanet.pluginPath.replace(/\/novanet$/, "")],
+  ];
+  const got = nixEval<{ defaults: { path: string[]; value: Json }[] }>(
+    `import ./nix/test/option-paths.nix { defaultsOf = ${nixJson(pairs.map(([p]) => p))}; }`,
+  ).defaults;
+  for (const [i, [path, want]] of pairs.entries()) assert.deepEqual(got[i]!.value, want, `default of services.k8shost-node.${path.join(".")}`);
+  const s = settingsFor(fixture);
+  const novanet = (s.network as Record<string, Json>).novanet as Record<string, Json>;
+  assert.equal(s.rootDir, d.rootDir);
+  assert.equal(novanet.networkName, d.network.novanet.networkName);
+  assert.equal(novanet.timeoutSeconds, d.network.novanet.timeoutSeconds);
+});
+
+// --- containerd's conflist ---------------------------------------------------
+
+for (const mode of ["ovs", "bridge"] as const) {
+  test(`novanet conflist (${mode}): the plugin's parser accepts it, and it says what the agent's own CHECK/GC calls say`, async (t) => {
+    const cfg = { ...fixture, novanet: { ...(fixture.novanet as Record<string, Json>), mode } };
+    const settings = settingsFor(cfg);
+    const novanetSettings = (settings.network as Record<string, Json>).novanet;
+    const conflist = nixEval<{ cniVersion: string; name: string; plugins: Record<string, Json>[] }>(
+      `import ./nix/lib/novanet-conflist.nix { novanet = ${nixJson(novanetSettings)}; }`,
+    );
+    assert.deepEqual(conflist.plugins.map((p) => p.type), ["novanet", "portmap"]);
+    const entry = conflist.plugins[0]!;
+    // The runtime hands each plugin its entry with the list's name and cniVersion.
+    const netconf = { cniVersion: conflist.cniVersion, name: conflist.name, ...entry };
+    const parsed = parseNetConf(JSON.stringify(netconf), []);
+    assert.equal(parsed.mode, mode);
+
+    // What the agent sends novanet itself: capture a GC call's stdin.
+    const dir = tempDir(t);
+    const captured = join(dir, "stdin.json");
+    const plugin = join(dir, "novanet");
+    writeFileSync(plugin, `#!/bin/sh\ncat > '${captured}'\n`);
+    chmodSync(plugin, 0o755);
+    const agentCfg = buildConfig(settings);
+    await new NovanetNetwork({ ...agentCfg.network.novanet, pluginPath: plugin }).gc([]);
+    const sent = JSON.parse(readFileSync(captured, "utf8")) as Record<string, Json>;
+    const perCall = new Set(["cniVersion", "cni.dev/valid-attachments", "runtimeConfig", "prevResult"]);
+    const runtimeOnly = new Set(["capabilities"]);
+    const ours = Object.fromEntries(Object.entries(netconf).filter(([k]) => !perCall.has(k) && !runtimeOnly.has(k)));
+    const theirs = Object.fromEntries(Object.entries(sent).filter(([k]) => !perCall.has(k)));
+    assert.deepEqual(ours, theirs, "containerd's conflist and the agent's CHECK/GC config differ");
+  });
+}
+
+// --- the CSI driver ----------------------------------------------------------
+
+test("lightningstor-csi flags: the driver's parser accepts them; node id and registry are the agent's", () => {
+  const settings = settingsFor(fixture);
+  const args = nixEval<string[]>(`import ./nix/lib/csi-args.nix { settings = ${nixJson(settings)}; lightningstor = ${nixJson(fixture.lightningstor)}; }`);
+  const { config } = parseCsiFlags(args, {});
+  const agent = buildConfig(settings);
+  assert.equal(config.nodeId, agent.nodeName);
+  // Where the agent watches for plugins (agent/src/volumes/manager.ts).
+  assert.equal(config.registryDir, agent.volumes.pluginsRegistryDir || join(agent.rootDir, "plugins_registry"));
+  assert.ok(config.endpoint.startsWith(`${agent.rootDir}/plugins/`), config.endpoint);
+  const ls = fixture.lightningstor as Record<string, Json>;
+  assert.equal(config.lightningstor.address, ls.address);
+  assert.equal(config.lightningstor.tokenFile, ls.tokenFile);
+  assert.deepEqual(config.lightningstor.tenant, { orgId: ls.orgId, projectId: ls.projectId });
+  assert.equal(config.maxVolumesPerNode, 64);
+  // With the agent's default layout these are the driver's own defaults.
+  const defaults = parseCsiFlags(["--lightningstor-address", "x:1", "--token-file", "/t", "--org-id", "o", "--project-id", "p"], {}).config;
+  assert.equal(config.endpoint, defaults.endpoint);
+  assert.equal(config.registryDir, defaults.registryDir);
+  assert.equal(config.stateDir, defaults.stateDir);
+});
+
+// --- systemd units -----------------------------------------------------------
+
+type UnitSpec = { description?: string; after?: string[]; wants?: string[]; before?: string[]; wantedBy?: string[]; unitConfig?: Record<string, Json>; serviceConfig: Record<string, Json> };
+
+/** packaging/systemd's unit file, as section -> directive -> values. */
+function readUnit(file: string): Map<string, Map<string, string[]>> {
+  const sections = new Map<string, Map<string, string[]>>();
+  let current: Map<string, string[]> | undefined;
+  for (const raw of readFileSync(file, "utf8").split("\n")) {
+    const line = raw.trim();
+    if (!line || line.startsWith("#") || line.startsWith(";")) continue;
+    const s = /^\[(.+)\]$/.exec(line);
+    if (s) {
+      current = new Map();
+      sections.set(s[1]!, current);
+      continue;
+    }
+    const eq = line.indexOf("=");
+    if (!current || eq < 0) continue;
+    const k = line.slice(0, eq).trim();
+    current.set(k, [...(current.get(k) ?? []), line.slice(eq + 1).trim()]);
+  }
+  return sections;
+}
+
+const norm = (v: Json | undefined): string => {
+  const s = Array.isArray(v) ? v.join(" ") : String(v);
+  return /^(yes|true|on)$/i.test(s) ? "true" : /^(no|false|off)$/i.test(s) ? "false" : s;
+};
+
+/** Where the NixOS units differ from packaging/systemd on purpose. */
+const DEVIATIONS: Record<string, Record<string, string>> = {
+  "k8shost-agent.service": {
+    ExecStart: "store paths; the module's unit adds it",
+    Environment: "NODE_OPTIONS=--max-semi-space-size=4: the package runs agent/bin/k8shost-agent, which passes that flag",
+  },
+  "lightningstor-csi.service": {
+    ExecStart: "store paths and flags; the module's unit adds it",
+    EnvironmentFile: "the module passes the same settings as flags (nix/lib/csi-args.nix)",
+    StateDirectory: "systemd makes /var/lib/lightningstor-csi (0700) for the driver",
+    StateDirectoryMode: "with StateDirectory",
+  },
+  "k8shost-netns.service": {
+    ExecStart: "one `script` (mkdir, bind mount if not a mount point, make-shared)",
+  },
+};
+
+test("systemd units: the module's services keep packaging/systemd's directives", (t) => {
+  const units = nixEval<Record<string, UnitSpec>>("import ./nix/lib/units.nix { }");
+  const byFile: Record<string, UnitSpec> = { "k8shost-agent.service": units.agent!, "lightningstor-csi.service": units.csi!, "k8shost-netns.service": units.netns! };
+  // The policy the node relies on, whatever packaging says.
+  assert.equal(units.agent!.serviceConfig.Type, "notify");
+  assert.equal(units.agent!.serviceConfig.NotifyAccess, "all");
+  assert.equal(units.agent!.serviceConfig.KillMode, "process");
+  assert.equal(units.agent!.serviceConfig.Restart, "always");
+  assert.ok(units.agent!.after?.includes("containerd.service") && units.agent!.after.includes("network-online.target"));
+  assert.ok(units.netns!.before?.includes("containerd.service"));
+  for (const u of Object.values(byFile)) {
+    for (const k of ["ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateMounts", "ReadWritePaths", "PrivateDevices", "MemoryDenyWriteExecute"]) {
+      assert.equal(u.serviceConfig[k], undefined, `${k} would break mounts (or V8); see nix/lib/units.nix`);
+    }
+  }
+
+  const dir = join(repo, "packaging/systemd");
+  if (!existsSync(dir)) return t.skip("no packaging/systemd yet");
+  for (const [file, ours] of Object.entries(byFile)) {
+    const path = join(dir, file);
+    if (!existsSync(path)) {
+      t.diagnostic(`packaging/systemd/${file} is missing: not compared`);
+      continue;
+    }
+    const theirs = readUnit(path);
+    const deviations = DEVIATIONS[file] ?? {};
+    const ourDirectives = new Map<string, string>([
+      ...Object.entries(ours.serviceConfig).map(([k, v]) => [`Service.${k}`, norm(v)] as [string, string]),
+      ...Object.entries(ours.unitConfig ?? {}).map(([k, v]) => [`Unit.${k}`, norm(v)] as [string, string]),
+      ...(ours.description ? [["Unit.Description", ours.description] as [string, string]] : []),
+      ...(["after", "wants", "before"] as const).filter((k) => ours[k]).map((k) => [`Unit.${k[0]!.toUpperCase()}${k.slice(1)}`, norm(ours[k])] as [string, string]),
+      ...(ours.wantedBy ? [["Install.WantedBy", norm(ours.wantedBy)] as [string, string]] : []),
+    ]);
+    const theirDirectives = new Map<string, string>();
+    for (const [section, kv] of theirs) for (const [k, vs] of kv) theirDirectives.set(`${section}.${k}`, norm(vs.join(" ")));
+    const differences: string[] = [];
+    for (const [k, v] of theirDirectives) {
+      const name = k.slice(k.indexOf(".") + 1);
+      if (name in deviations) continue;
+      if (ourDirectives.get(k) !== v) differences.push(`${k}: packaging '${v}', module '${ourDirectives.get(k) ?? "(unset)"}'`);
+    }
+    for (const [k, v] of ourDirectives) {
+      const name = k.slice(k.indexOf(".") + 1);
+      if (!theirDirectives.has(k) && !(name in deviations)) differences.push(`${k}: module '${v}', packaging (unset)`);
+    }
+    assert.deepEqual(differences, [], `${file}: the module and packaging/systemd differ (list a deliberate difference in DEVIATIONS with its reason)`);
+  }
+});

@@ -1,0 +1,158 @@
+// The node tarball end to end: `npm run dist` builds it (or finds dist/ fresh),
+// install.sh puts it into a scratch root, and the INSTALLED executables - not
+// the checkout - run for real: version queries with no Node on PATH, the agent
+// running a pod to Running with a NovaNET address, novanet through ADD, CHECK
+// and DEL, the CSI driver serving Identity on its socket. systemd-analyze,
+// containerd and shellcheck judge the installed units, drop-in and install.sh.
+// Last, --uninstall leaves the scratch root empty.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { BUSYBOX, podRunning, startCluster, TEST_SUBNET, waitFor } from "../../../agent/test/helpers/cluster";
+import { TokenStore } from "../../../stand-ins/src/iam/tokens";
+import { startLightningStorStandIn } from "../../../stand-ins/src/lightningstor/server";
+import { CsiTestClient } from "../../../csi-driver/test/helpers/csi-client";
+import { DRIVER_NAME, DRIVER_VERSION } from "../../../csi-driver/src/driver";
+import { readUnit, value, values } from "../helpers/unit-file";
+import { tree } from "../helpers/tree";
+import { novanetCycle } from "../helpers/cni-cycle";
+
+const repo = new URL("../../../", import.meta.url).pathname;
+let scratch = "";
+let root = "";
+let version = "";
+const installed = (p: string): string => join(root, p);
+const AGENT = "usr/local/bin/k8shost-agent";
+const CSI = "usr/local/bin/lightningstor-csi";
+const NOVANET = "opt/cni/bin/novanet";
+const UNITS = "usr/local/lib/systemd/system";
+
+before(() => {
+  const out = execFileSync(process.execPath, ["--import", "tsx", join(repo, "scripts/dist/main.ts"), "--no-timings"], { cwd: repo, encoding: "utf8" });
+  const tarball = /^dist: (?:built|up to date) (\S+\.tar\.gz)$/m.exec(out)?.[1];
+  assert.ok(tarball, `npm run dist named no tarball:\n${out}`);
+  version = /k8shost-node-(.+)-linux-x64\.tar\.gz$/.exec(tarball)![1]!;
+  scratch = mkdtempSync(join(tmpdir(), "pkg-dist-"));
+  execFileSync("tar", ["-xzf", tarball, "-C", scratch]);
+  root = join(scratch, "root");
+  mkdirSync(root);
+  execFileSync("bash", [join(scratch, basename(tarball, ".tar.gz"), "install.sh"), "--root", root], { stdio: "pipe" });
+});
+
+after(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+test("the installed executables tell their version with no Node on PATH", () => {
+  const bare = { env: {}, encoding: "utf8" as const };
+  assert.equal(execFileSync(installed(AGENT), ["--version"], bare), `k8shost-agent ${version} (node ${process.version})\n`);
+  assert.match(execFileSync(installed(CSI), ["--version"], bare), new RegExp(`^lightningstor-csi ${DRIVER_VERSION} \\(node v`));
+  // A CNI plugin's version query is the spec's VERSION verb.
+  const cni = JSON.parse(execFileSync(installed(NOVANET), [], { ...bare, env: { CNI_COMMAND: "VERSION" }, input: "" })) as { supportedVersions: string[] };
+  assert.ok(cni.supportedVersions.includes("1.1.0"), JSON.stringify(cni));
+  // With the environment its unit gives it, the agent starts as cleanly (no code-cache warning).
+  const env = Object.fromEntries(values(readUnit(installed(`${UNITS}/k8shost-agent.service`)), "Service", "Environment").map((e) => e.split(/=(.*)/s).slice(0, 2)));
+  const r = spawnSync(installed(AGENT), ["--version"], { env, encoding: "utf8" });
+  assert.equal(r.status, 0);
+  assert.equal(r.stderr, "");
+});
+
+test("the installed agent checks the installed config; config defaults is that config", (t) => {
+  const config = installed("etc/k8shost-agent/config.yaml");
+  assert.equal(execFileSync(installed(AGENT), ["config", "check", config], { encoding: "utf8" }), "ok\n");
+  assert.equal(execFileSync(installed(AGENT), ["config", "defaults"], { encoding: "utf8" }), readFileSync(config, "utf8"));
+  const broken = join(scratch, "broken.yaml");
+  t.after(() => rmSync(broken, { force: true }));
+  writeFileSync(broken, readFileSync(config, "utf8").replace(/^maxPods: \d+$/m, "maxPods: many"));
+  const r = spawnSync(installed(AGENT), ["config", "check", broken], { encoding: "utf8" });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /config field 'maxPods': must be a number/);
+});
+
+test("systemd-analyze, containerd and shellcheck accept the installed units, drop-in and install.sh", () => {
+  // systemd-analyze checks that ExecStart= exists: point the installed units at the scratch root.
+  const units = join(scratch, "units");
+  mkdirSync(units);
+  for (const u of ["k8shost-agent.service", "lightningstor-csi.service", "k8shost-netns.service"]) {
+    const text = readFileSync(installed(`${UNITS}/${u}`), "utf8");
+    assert.ok(text.includes("ExecStart=/") && !text.includes("@BINDIR@"), `${u}: paths filled in`);
+    writeFileSync(join(units, u), text.replaceAll("ExecStart=/usr/local/", `ExecStart=${root}/usr/local/`));
+  }
+  const verify = spawnSync("systemd-analyze", ["verify", ...["k8shost-netns", "lightningstor-csi", "k8shost-agent"].map((u) => join(units, `${u}.service`))], { encoding: "utf8" });
+  assert.equal(verify.status, 0, verify.stderr);
+  assert.equal(verify.stderr.trim(), "", "no warning either (an unknown key only warns)");
+  assert.equal(value(readUnit(join(units, "k8shost-agent.service")), "Service", "ExecStart"), `${root}/usr/local/bin/k8shost-agent run --config /etc/k8shost-agent/config.yaml`);
+
+  // containerd 1.6 merging the drop-in over Debian's config.toml, as on a node that imports it.
+  const cfg = join(scratch, "containerd.toml");
+  writeFileSync(cfg, `version = 2\nimports = ["${installed("etc/containerd/conf.d/10-k8shost.toml")}"]\n[plugins."io.containerd.grpc.v1.cri".cni]\n  bin_dir = "/usr/lib/cni"\n`);
+  const dump = execFileSync("containerd", ["--config", cfg, "config", "dump"], { encoding: "utf8" });
+  assert.match(dump, /^\s*bin_dir = "\/opt\/cni\/bin"$/m, "the drop-in's CNI bin_dir wins over config.toml's");
+  assert.match(dump, /^\s*conf_dir = "\/etc\/cni\/net\.d"$/m);
+  assert.match(dump, /^\s*sandbox_image = "registry\.invalid\/plasmacloud\/pause:3\.9"$/m);
+  assert.match(dump, /^\s*restrict_oom_score_adj = false$/m);
+
+  const lint = spawnSync("shellcheck", [installed("usr/local/share/k8shost-node/install.sh")], { encoding: "utf8" });
+  assert.equal(lint.status, 0, lint.stdout);
+});
+
+test("the installed agent runs a pod to Running with a NovaNET address", async () => {
+  const c = await startCluster({ executable: installed(AGENT), novanetPluginPath: installed(NOVANET) });
+  try {
+    await waitFor("the agent's start-up network GC through the installed novanet", () => c.agent.lines().some((l) => /network GC done/.test(String(l.msg))));
+    assert.equal(realpathSync(`/proc/${c.agent.proc!.pid}/exe`), realpathSync(installed(AGENT)), "the running agent is the installed executable");
+    await c.createPod({ metadata: { name: "dist1" }, spec: { terminationGracePeriodSeconds: 1n, containers: [{ name: "c", image: BUSYBOX, command: ["sleep", "3600"] }] } });
+    const pod = await podRunning(c, "dist1", (p) => !!p.status?.podIp, 60_000);
+    assert.match(pod.status!.podIp, /^10\.77\.0\.\d+$/, `an address of NovaNET subnet ${TEST_SUBNET}`);
+    assert.ok(c.novanet.ports().some((p) => p.ipAddress === pod.status!.podIp), "NovaNET holds the pod's port");
+    execFileSync("ping", ["-c", "1", "-W", "2", pod.status!.podIp]);
+    await c.deletePod("dist1");
+    await waitFor("dist1 finalized", async () => !(await c.getPod("dist1")), 30_000);
+  } finally {
+    await c.close();
+  }
+});
+
+test("the installed novanet: ADD, CHECK and DEL against the NovaNET stand-in", async () => {
+  await novanetCycle(installed(NOVANET));
+});
+
+test("the installed lightningstor-csi serves Identity on its socket and stops on SIGTERM", async (t) => {
+  const dir = join(scratch, "csi");
+  mkdirSync(dir);
+  const tokens = new TokenStore().add("csi-token", { name: "system:node:dist", kind: "node", orgId: "org-a", projectId: "proj-a", nodeName: "dist" });
+  writeFileSync(join(dir, "token"), "csi-token\n", { mode: 0o600 });
+  const ls = await startLightningStorStandIn({ tokens, dataDir: join(dir, "data"), address: `unix:${join(dir, "ls.sock")}` });
+  t.after(() => ls.stop());
+  const socket = join(dir, "plugins", DRIVER_NAME, "csi.sock");
+  const driver = spawn(installed(CSI), [
+    "--node-id", "dist", "--endpoint", socket, "--registry-dir", join(dir, "registry"), "--state-dir", join(dir, "state"),
+    "--lightningstor-address", ls.address, "--token-file", join(dir, "token"), "--org-id", "org-a", "--project-id", "proj-a",
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  driver.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  driver.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((r) => driver.once("exit", (code) => r(code)));
+  t.after(() => void driver.kill("SIGKILL"));
+  await waitFor(`the driver's socket (output: ${output})`, () => existsSync(socket), 15_000);
+  const csi = new CsiTestClient(socket, 10_000);
+  try {
+    const info = await csi.getPluginInfo();
+    assert.equal(info.name, DRIVER_NAME);
+    assert.equal(info.vendorVersion, DRIVER_VERSION);
+    assert.notEqual((await csi.probe()).ready, false, "Probe: ready");
+  } finally {
+    csi.close();
+  }
+  driver.kill("SIGTERM");
+  assert.equal(await exited, 0, output);
+  assert.ok(!existsSync(socket), "the socket goes with the driver");
+});
+
+test("install.sh --uninstall leaves the scratch root empty", () => {
+  execFileSync("bash", [installed("usr/local/share/k8shost-node/install.sh"), "--root", root, "--uninstall"], { stdio: "pipe" });
+  assert.deepEqual([...tree(root).keys()], []);
+});
