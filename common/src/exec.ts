@@ -3,12 +3,12 @@
 // a deadline, and an error that keeps the exit code and output so callers
 // decide on codes, not on message text.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
 import { ExecError, type Context } from "./errors";
+import { tool } from "./tool";
 
 // The error class lives in errors.ts so a program can recognise it without
 // loading node:child_process (novanet's VERSION runs no command).
-export { ExecError };
+export { ExecError, tool };
 
 export interface ExecResult {
   stdout: string;
@@ -26,18 +26,6 @@ export interface RunOptions {
   context?: Context;
   /** The child is killed once stdout or stderr holds more than this; default 16 MiB. */
   maxOutputBytes?: number;
-}
-
-const resolved = new Map<string, string>();
-/** Absolute path of a system tool: runtimes may exec us with a thin PATH. */
-export function tool(name: string): string {
-  if (name.includes("/")) return name;
-  let p = resolved.get(name);
-  if (!p) {
-    p = ["/usr/sbin", "/sbin", "/usr/bin", "/bin", "/usr/local/sbin", "/usr/local/bin"].map((d) => `${d}/${name}`).find((c) => existsSync(c)) ?? name;
-    resolved.set(name, p);
-  }
-  return p;
 }
 
 export type Runner = (command: string, args: readonly string[], opts?: RunOptions) => Promise<ExecResult>;

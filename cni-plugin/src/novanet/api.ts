@@ -34,5 +34,7 @@ export interface NovanetApi {
   createPort(t: Tenant, p: { subnetId: string; deviceId: string; deviceOwner: string; name: string }): Promise<PortInfo>;
   /** Resolves when the port is gone, including when it already was. */
   deletePort(t: Tenant, id: string): Promise<void>;
+  /** Resolves once the calls made so far are on the wire (or the connection failed): other work can start without delaying them. */
+  sent(): Promise<void>;
   close(): void;
 }

@@ -4,11 +4,12 @@
 // `authorization: Bearer <token>`; it is never logged or put into an error.
 import { readFileSync } from "node:fs";
 import { errorCode } from "@plasmacloud/common/errors";
-import { PortServiceService, SubnetServiceService, type Port, type Subnet } from "@plasmacloud/proto/novanet";
+import type { Port, Subnet } from "@plasmacloud/proto/novanet";
 import type { ServerConf } from "../config/config.js";
 import { CniCode, CniError } from "../errors.js";
 import type { NovanetApi, PortInfo, SubnetInfo } from "./api.js";
-import { GrpcTransport, type UnaryMethod } from "./grpc.js";
+import { GrpcTransport } from "./grpc.js";
+import { CreatePort, DeletePort, GetSubnet, ListPorts, ListSubnets, type UnaryMethod } from "./wire.js";
 
 function readFile(path: string, what: string): Buffer {
   try {
@@ -39,18 +40,19 @@ export function connectNovanet(s: ServerConf): NovanetApi {
   const call = <Req, Res>(m: UnaryMethod<Req, Res>, req: Req): Promise<Res> => transport.unary(m, req, md, s.timeout_ms);
 
   return {
-    getSubnet: async (t, id) => toSubnet(await call(SubnetServiceService.getSubnet, { ...t, id })),
-    listSubnets: async (t) => (await call(SubnetServiceService.listSubnets, { ...t })).subnets.map(toSubnet),
-    listPortsByDevice: async (t, deviceId) => (await call(PortServiceService.listPorts, { ...t, deviceId, subnetId: "" })).ports.map(toPort),
-    listPortsBySubnet: async (t, subnetId) => (await call(PortServiceService.listPorts, { ...t, deviceId: "", subnetId })).ports.map(toPort),
-    createPort: async (t, p) => toPort(await call(PortServiceService.createPort, { ...t, ...p, ipAddress: "" })),
+    getSubnet: async (t, id) => toSubnet(await call(GetSubnet, { ...t, id })),
+    listSubnets: async (t) => (await call(ListSubnets, { ...t })).subnets.map(toSubnet),
+    listPortsByDevice: async (t, deviceId) => (await call(ListPorts, { ...t, deviceId, subnetId: "" })).ports.map(toPort),
+    listPortsBySubnet: async (t, subnetId) => (await call(ListPorts, { ...t, deviceId: "", subnetId })).ports.map(toPort),
+    createPort: async (t, p) => toPort(await call(CreatePort, { ...t, ...p, ipAddress: "" })),
     deletePort: async (t, id) => {
       try {
-        await call(PortServiceService.deletePort, { ...t, id });
+        await call(DeletePort, { ...t, id });
       } catch (e) {
         if (errorCode(e) !== "NotFound") throw e; // already gone is what was asked for
       }
     },
+    sent: () => transport.sent(),
     close: () => transport.close(),
   };
 }

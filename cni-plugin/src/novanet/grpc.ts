@@ -1,41 +1,30 @@
-// A minimal gRPC unary client over node:http2 (gRPC's HTTP/2 wire protocol:
-// length-prefixed messages, grpc-status/grpc-message trailers, grpc-timeout).
-// Why not @grpc/grpc-js: measured here it costs ~20 ms to load and ~20 ms to
-// set up its first call, twice per ADD+DEL, in a process that lives for one
-// verb. The stand-in server is grpc-js, so interop is tested on every call.
-import { connect, constants, type ClientHttp2Session, type SecureClientSessionOptions } from "node:http2";
-import { connect as netConnect } from "node:net";
+// Unary gRPC over HTTP/2 (gRPC's "PROTOCOL-HTTP2": length-prefixed messages,
+// grpc-status/grpc-message trailers, grpc-timeout), on the minimal client of
+// h2.ts over socket.ts. Why not @grpc/grpc-js or node:http2: measured here
+// they cost ~20 ms and ~8 ms to load and set up per run, in a process that
+// lives for one verb. The stand-in server is grpc-js, so interop is tested
+// on every call.
 import { GrpcCallError, GrpcStatus } from "@plasmacloud/common/grpc";
+import { encodeHeaders, H2Connection, type Header, type Response } from "./h2.js";
+import { openStream, type Endpoint } from "./socket.js";
+import type { UnaryMethod } from "./wire.js";
 
-export interface TransportOptions {
-  /** "host:port" or "unix:/path". */
-  addr: string;
-  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; serverName?: string };
-}
+export type { UnaryMethod };
+export type TransportOptions = Endpoint;
 
-export interface UnaryMethod<Req, Res> {
-  path: string;
-  requestSerialize: (r: Req) => Buffer;
-  responseDeserialize: (b: Buffer) => Res;
-}
+/** Metadata that must never enter an HPACK table (tokens). */
+const SECRET = new Set(["authorization"]);
+
+const get = (hs: Header[], name: string): string | undefined => hs.find(([n]) => n === name)?.[1];
 
 export class GrpcTransport {
-  private session: ClientHttp2Session | undefined;
+  private conn: H2Connection | undefined;
 
   constructor(private readonly opts: TransportOptions) {}
 
-  private connect(): ClientHttp2Session {
-    if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
-    const { addr, tls } = this.opts;
-    const unix = addr.startsWith("unix:") ? addr.slice(5).replace(/^\/\/(?=\/)/, "") : undefined;
-    const authority = unix ? "localhost" : addr;
-    const options: SecureClientSessionOptions = {};
-    if (unix) options.createConnection = () => netConnect(unix);
-    if (tls) Object.assign(options, { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.serverName, ALPNProtocols: ["h2"] });
-    const s = connect(`${tls ? "https" : "http"}://${authority}`, options);
-    s.on("error", () => undefined); // surfaced through the pending request
-    this.session = s;
-    return s;
+  private connection(): H2Connection {
+    this.conn ??= new H2Connection((onData, onClose) => openStream(this.opts, onData, onClose));
+    return this.conn;
   }
 
   /** One call; a failure (transport or status) rejects with GrpcCallError. */
@@ -43,16 +32,16 @@ export class GrpcTransport {
     const method = m.path.slice(m.path.lastIndexOf("/") + 1);
     const fail = (code: number, details: string): GrpcCallError => new GrpcCallError(method, code, details, { addr: this.opts.addr });
     return new Promise((resolve, reject) => {
-      let stream;
-      try {
-        stream = this.connect().request({
-          ":method": "POST", ":path": m.path, "content-type": "application/grpc+proto", te: "trailers",
-          "grpc-timeout": `${Math.max(1, Math.ceil(timeoutMs))}m`, ...metadata,
-        });
-      } catch (e) {
-        reject(fail(GrpcStatus.UNAVAILABLE, (e as Error).message));
-        return;
-      }
+      const msg = m.requestSerialize(req);
+      const body = Buffer.alloc(5 + msg.length);
+      body.writeUInt32BE(msg.length, 1);
+      msg.copy(body, 5);
+      const unix = this.opts.addr.startsWith("unix:");
+      const headers = encodeHeaders([
+        [":method", "POST"], [":scheme", this.opts.tls ? "https" : "http"], [":path", m.path], [":authority", unix ? "localhost" : this.opts.addr],
+        ["content-type", "application/grpc+proto"], ["te", "trailers"], ["grpc-timeout", `${Math.max(1, Math.ceil(timeoutMs))}m`],
+        ...Object.entries(metadata).map(([k, v]): Header => [k.toLowerCase(), v]),
+      ], SECRET);
       let settled = false;
       const finish = (err: GrpcCallError | undefined, res?: Res): void => {
         if (settled) return;
@@ -62,47 +51,50 @@ export class GrpcTransport {
         else resolve(res as Res);
       };
       const timer = setTimeout(() => {
-        stream.close(constants.NGHTTP2_CANCEL);
+        cancel();
         finish(fail(GrpcStatus.DEADLINE_EXCEEDED, `deadline of ${timeoutMs} ms exceeded`));
       }, timeoutMs);
-      const chunks: Buffer[] = [];
-      let status: number | undefined;
-      let message = "";
-      const readStatus = (h: Record<string, unknown>): void => {
-        if (h["grpc-status"] !== undefined) {
-          status = Number(h["grpc-status"]);
-          message = decodeURIComponent(String(h["grpc-message"] ?? ""));
-        }
-      };
-      stream.on("response", (h) => {
-        const httpStatus = Number(h[":status"]);
-        if (httpStatus !== 200) finish(fail(GrpcStatus.UNAVAILABLE, `HTTP status ${httpStatus}`));
-        readStatus(h); // trailers-only responses carry the status here
+      const cancel = this.connection().request(headers, body, (err, res) => {
+        if (err) return finish(fail(GrpcStatus.UNAVAILABLE, err.message));
+        finish(...this.result(res as Response, fail, m));
       });
-      stream.on("trailers", (h) => readStatus(h));
-      stream.on("data", (b: Buffer) => chunks.push(b));
-      stream.on("error", (e: Error) => finish(fail(GrpcStatus.UNAVAILABLE, e.message)));
-      stream.on("close", () => {
-        if (status === undefined) return finish(fail(GrpcStatus.UNAVAILABLE, "stream closed without grpc-status"));
-        if (status !== GrpcStatus.OK) return finish(fail(status, message));
-        const body = Buffer.concat(chunks);
-        if (body.length < 5 || body[0] !== 0) return finish(fail(GrpcStatus.INTERNAL, "malformed or compressed response"));
-        const len = body.readUInt32BE(1);
-        try {
-          finish(undefined, m.responseDeserialize(body.subarray(5, 5 + len)));
-        } catch (e) {
-          finish(fail(GrpcStatus.INTERNAL, `cannot decode response: ${(e as Error).message}`));
-        }
-      });
-      const msg = m.requestSerialize(req);
-      const head = Buffer.alloc(5);
-      head.writeUInt32BE(msg.length, 1);
-      stream.end(Buffer.concat([head, msg]));
     });
   }
 
+  private result<Req, Res>(r: Response, fail: (code: number, details: string) => GrpcCallError, m: UnaryMethod<Req, Res>): [GrpcCallError | undefined, Res?] {
+    const httpStatus = get(r.headers, ":status");
+    if (httpStatus !== "200") return [fail(GrpcStatus.UNAVAILABLE, `HTTP status ${httpStatus ?? "missing"}`)];
+    // Trailers-only responses carry the status in the headers.
+    const from = get(r.trailers, "grpc-status") !== undefined ? r.trailers : r.headers;
+    const status = get(from, "grpc-status");
+    if (status === undefined) return [fail(GrpcStatus.UNAVAILABLE, "stream closed without grpc-status")];
+    if (Number(status) !== GrpcStatus.OK) {
+      let message = get(from, "grpc-message") ?? "";
+      try {
+        message = decodeURIComponent(message);
+      } catch {
+        // not percent-encoded after all: as sent
+      }
+      return [fail(Number(status), message)];
+    }
+    const body = r.body;
+    if (body.length < 5 || body[0] !== 0) return [fail(GrpcStatus.INTERNAL, "malformed or compressed response")];
+    const len = body.readUInt32BE(1);
+    if (body.length < 5 + len) return [fail(GrpcStatus.INTERNAL, "truncated response")];
+    try {
+      return [undefined, m.responseDeserialize(body.subarray(5, 5 + len))];
+    } catch (e) {
+      return [fail(GrpcStatus.INTERNAL, `cannot decode response: ${(e as Error).message}`)];
+    }
+  }
+
+  /** Resolves once the calls made so far are on the wire (or the connection failed). */
+  sent(): Promise<void> {
+    return this.conn?.sent() ?? Promise.resolve();
+  }
+
   close(): void {
-    this.session?.close();
-    this.session = undefined;
+    this.conn?.close();
+    this.conn = undefined;
   }
 }

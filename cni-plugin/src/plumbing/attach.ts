@@ -1,18 +1,21 @@
 // One attachment's host plumbing, in two phases so the slow parts overlap:
-//   createPair()  before NovaNET has answered: the veth pair, its container
-//                 end created directly inside the netns (needs no port data);
+//   begin()       before NovaNET has answered: the veth pair, its container
+//                 end created directly inside the netns (needs no port data),
+//                 by an `ip` on the host that stays open; a second `ip`,
+//                 inside the netns, started and waiting;
 //   configure()   with port + subnet: MAC/MTU/address/route inside the netns
-//                 and bridge/OVS membership outside, the two `ip` runs in
-//                 parallel.
-// Both are idempotent (a repeated ADD re-applies settings); detach()
-// tolerates anything already gone.
-import { ExecError } from "@plasmacloud/common/exec";
+//                 and bridge/OVS membership outside, fed to those two `ip`s,
+//                 which run in parallel. Two processes per ADD, their exec
+//                 paid while NovaNET answers.
+// Both are idempotent (a repeated ADD re-applies settings). Undoing it is
+// detach.ts, apart so that DEL loads none of this.
+import { ExecError } from "@plasmacloud/common/errors";
 import type { NovanetMode } from "@plasmacloud/proto/netconf";
 import { bridgeLines, ensureBridge } from "./bridge.js";
-import { ipBatch } from "./ip.js";
+import { ipBatch, ipSession, type IpSession } from "./ip.js";
 import { deleteLink, linkExists, linkMac } from "./link.js";
-import { configureContainer } from "./netns.js";
-import { addOvsPort, delOvsPort } from "./ovs.js";
+import { configureContainer, containerLines } from "./netns.js";
+import { addOvsPort } from "./ovs.js";
 
 export interface PairSpec {
   host: string;
@@ -46,23 +49,59 @@ const pairLines = (p: PairSpec): string[] => [
   `link set ${p.host} alias ${p.alias}`,
 ];
 
-/** Creates the pair unless the host end exists (a repeated ADD). True if created. */
-export async function createPair(p: PairSpec): Promise<boolean> {
-  if (linkExists(p.host)) return false;
-  await ipBatch(pairLines(p));
-  return true;
+/**
+ * The attachment's two `ip` processes, started before NovaNET has answered:
+ * the host one creates the veth pair at once (unless its host end exists: a
+ * repeated ADD) and stays open for configure(); the netns one starts once
+ * `after` settles (ADD passes "the NovaNET calls are on the wire": a spawn
+ * blocks this thread) and waits for its lines.
+ */
+export interface Started {
+  /** Resolves once the pair exists: true if this call created it. */
+  pair: Promise<boolean>;
+  host: IpSession;
+  inside: Promise<IpSession>;
 }
 
-export async function configure(s: AttachSpec): Promise<Attached> {
-  if (s.mode === "bridge") await ensureBridge(s.bridge);
+export function begin(p: PairSpec, after: Promise<unknown>): Started {
+  const host = ipSession();
+  let pair: Promise<boolean> = Promise.resolve(false);
+  if (!linkExists(p.host)) {
+    // ip prints only for the `link show`: its output says the lines before it are done.
+    host.send([...pairLines(p), `link show dev ${p.host}`]);
+    pair = host.output().then(() => true);
+  }
+  pair.catch(() => undefined); // the caller awaits it
+  const inside = after.then(() => ipSession(p.netns), () => ipSession(p.netns));
+  return { pair, host, inside };
+}
+
+/** Ends what begin() started, for an ADD that fails before configure(). */
+export async function abandon(s: Started): Promise<void> {
+  s.host.cancel();
+  (await s.inside).cancel();
+}
+
+/** Uses up what begin() started, whatever happens. */
+export async function configure(s: AttachSpec, started: Started): Promise<Attached> {
+  const sessions = { host: started.host, inside: await started.inside };
+  try {
+    if (s.mode === "bridge") await ensureBridge(s.bridge);
+  } catch (e) {
+    sessions.host.cancel();
+    sessions.inside.cancel();
+    throw e;
+  }
   const host = [
     ...(s.mode === "bridge" ? bridgeLines(s.bridge, s.gateway, s.prefixLen) : []),
+    // The alias again, now with the port id (see names.ts): DEL's one call.
+    `link set ${s.host} alias ${s.alias}`,
     `link set ${s.host} mtu ${s.mtu}`,
     ...(s.mode === "bridge" ? [`link set ${s.host} master ${s.bridge}`] : []),
     `link set ${s.host} up`,
   ];
   const inside = { ifname: s.ifname, mac: s.mac, mtu: s.mtu, address: s.address, prefixLen: s.prefixLen, gateway: s.gateway };
-  const [h, c] = await Promise.allSettled([ipBatch(host), configureContainer(s.netns, inside)]);
+  const [h, c] = await Promise.allSettled([sessions.host.run(host), sessions.inside.run(containerLines(inside))]);
   if (h.status === "rejected") throw h.reason;
   if (c.status === "rejected") {
     // A leftover host end whose peer is not in this netns: start over once.
@@ -73,10 +112,4 @@ export async function configure(s: AttachSpec): Promise<Attached> {
   }
   if (s.mode === "ovs") await addOvsPort(s.ovsdb, s.bridge, s.host, s.portId);
   return { hostMac: linkMac(s.host) ?? "", bridgeMac: s.mode === "bridge" ? linkMac(s.bridge) : undefined };
-}
-
-export async function detach(mode: NovanetMode, ovsdb: string | undefined, ovsBridge: string, host: string): Promise<void> {
-  if (mode === "ovs") await delOvsPort(ovsdb, ovsBridge, host);
-  // Deleting the host end removes the peer inside the netns too.
-  await deleteLink(host);
 }

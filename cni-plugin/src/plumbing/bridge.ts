@@ -1,11 +1,11 @@
 // Bridge-mode fallback: one Linux bridge per subnet holding the subnet's
 // gateway address, so pods reach each other and their gateway without OVS.
-import { createHash } from "node:crypto";
-import { run } from "@plasmacloud/common/exec";
+import { run } from "./exec.js";
+import { sha256 } from "./hash.js";
 import { linkExists } from "./link.js";
 
 function bridgeMac(name: string): string {
-  const h = createHash("sha256").update(name).digest();
+  const h = sha256(name);
   return [0x02, ...h.subarray(0, 5)].map((b) => b.toString(16).padStart(2, "0")).join(":");
 }
 

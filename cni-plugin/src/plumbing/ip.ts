@@ -1,16 +1,50 @@
 // `ip` (iproute2) inside a netns, batched, or with JSON output, run through
-// @plasmacloud/common/exec (argument arrays, never a shell). A failure is an
+// ./exec.ts (common/exec's contract: argument arrays, never a shell). A failure is an
 // ExecError; errors.ts reports it as CNI error 105.
-import { run, tool } from "@plasmacloud/common/exec";
+import { run, start, tool } from "./exec.js";
 
 /** `ip` inside a netns: `ip -n NAME` for named netns (one exec), else nsenter. */
-async function ipIn(netns: string | undefined, args: readonly string[], input?: string): Promise<string> {
+function ipCommand(netns: string | undefined, args: readonly string[]): [string, readonly string[]] {
   const named = netns ? /^\/(?:var\/)?run\/netns\/([^/]+)$/.exec(netns) : null;
-  const [cmd, argv] = !netns ? ["ip", args]
+  return !netns ? ["ip", args]
     : named ? ["ip", ["-n", named[1] as string, ...args]]
     // `ip -n` only takes names under /run/netns; nsenter takes any netns path.
     : ["nsenter", [`--net=${netns}`, tool("ip"), ...args]];
+}
+
+async function ipIn(netns: string | undefined, args: readonly string[], input?: string): Promise<string> {
+  const [cmd, argv] = ipCommand(netns, args);
   return (await run(cmd, argv, { input })).stdout;
+}
+
+/**
+ * An `ip -batch -` started now and given its lines as they become known
+ * (exec.ts start()): its exec is paid while ADD waits for NovaNET. ip runs
+ * each line as it arrives and stops at the first that fails.
+ */
+export interface IpSession {
+  send(lines: readonly string[]): void;
+  /** Resolves once ip has printed something (end what you send with a `link show`): the lines before it are done. */
+  output(): Promise<void>;
+  /** Sends the last lines and waits for ip to run them and exit. */
+  run(lines: readonly string[]): Promise<string>;
+  /** Ends it early (an ADD that failed first); what was sent still runs. */
+  cancel(): void;
+}
+
+export function ipSession(netns?: string): IpSession {
+  const [cmd, argv] = ipCommand(netns, ["-batch", "-"]);
+  const p = start(cmd, argv);
+  const send = (lines: readonly string[]): void => { if (lines.length) p.write(`${lines.join("\n")}\n`); };
+  return {
+    send,
+    output: () => p.output(),
+    run: async (lines) => {
+      send(lines);
+      return (await p.end()).stdout;
+    },
+    cancel: () => void p.end().catch(() => undefined),
+  };
 }
 
 /** Several `ip` commands in one process (`ip -batch -`): one exec, not five. */

@@ -1,7 +1,7 @@
 // Host-side links: existence and MAC via sysfs (no exec), creation of the
 // veth pair, deletion, and listing our veths by their alias.
 import { existsSync, readFileSync } from "node:fs";
-import { run } from "@plasmacloud/common/exec";
+import { run } from "./exec.js";
 import { ipJson } from "./ip.js";
 
 export function linkExists(name: string): boolean {
@@ -11,6 +11,15 @@ export function linkExists(name: string): boolean {
 export function linkMac(name: string): string | undefined {
   try {
     return readFileSync(`/sys/class/net/${name}/address`, "utf8").trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The link's ifalias (sysfs, no exec); undefined if the link is gone. */
+export function linkAlias(name: string): string | undefined {
+  try {
+    return readFileSync(`/sys/class/net/${name}/ifalias`, "utf8").trim();
   } catch {
     return undefined;
   }

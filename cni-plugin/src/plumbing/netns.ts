@@ -9,14 +9,18 @@ export function netnsExists(path: string): boolean {
 
 export interface ContainerIp { ifname: string; mac: string; mtu: number; address: string; prefixLen: number; gateway: string }
 
-export function configureContainer(netns: string, c: ContainerIp): Promise<string> {
-  return ipBatch([
+export function containerLines(c: ContainerIp): string[] {
+  return [
     // veth allows a live MAC change, so this also holds on a repeated ADD.
     `link set ${c.ifname} address ${c.mac} mtu ${c.mtu}`,
     `addr replace ${c.address}/${c.prefixLen} dev ${c.ifname}`,
     `link set ${c.ifname} up`,
     `route replace default via ${c.gateway} dev ${c.ifname}`,
-  ], netns);
+  ];
+}
+
+export function configureContainer(netns: string, c: ContainerIp): Promise<string> {
+  return ipBatch(containerLines(c), netns);
 }
 
 interface AddrInfo { family: string; local: string; prefixlen: number }

@@ -1,7 +1,7 @@
 // OVS mode: the host veth becomes a port of the integration bridge with
 // external_ids:iface-id=<NovaNET port id>, which is how ovn-controller binds
 // a logical port to this chassis.
-import { run } from "@plasmacloud/common/exec";
+import { run } from "./exec.js";
 
 function base(db: string | undefined): string[] {
   return [...(db ? [`--db=${db}`] : []), "--timeout=10"];

@@ -9,7 +9,8 @@ import type { CniEnv } from "../env.js";
 import { CniCode, CniError } from "../errors.js";
 import { log, trace } from "../log.js";
 import type { NovanetApi, PortInfo, Tenant } from "../novanet/api.js";
-import { configure, createPair, detach } from "../plumbing/attach.js";
+import { abandon, begin, configure, type Started } from "../plumbing/attach.js";
+import { detach } from "../plumbing/detach.js";
 import { linkExists } from "../plumbing/link.js";
 import { bridgeName, hostVethName, vethAlias } from "../plumbing/names.js";
 import { netnsExists } from "../plumbing/netns.js";
@@ -43,22 +44,18 @@ export async function add(env: CniEnv, conf: NetConf, stdin: string): Promise<Cn
   let portCreated = false;
   // A host veth from an earlier ADD of this attachment is not ours to roll back.
   const hostExisted = linkExists(host);
-  // Start the veth pair now; it needs nothing from NovaNET and runs while the
-  // client loads and the RPCs fly.
-  const pair = createPair({ host, ifname: env.ifname, netns: env.netns, alias: vethAlias(conf.name, env.containerId, env.ifname) });
-  pair.catch(() => undefined); // awaited below; never an unhandled rejection
-  let api: NovanetApi;
-  try {
-    api = await openNovanet(conf);
-    trace("client loaded");
-  } catch (e) {
-    await pair.catch(() => undefined);
-    if (!hostExisted) await detach(conf.mode, conf.ovsdb, conf.bridge, host).catch(() => undefined);
-    throw e;
-  }
+  // Nothing exists yet: a client that cannot start (token file) fails alone.
+  const api = await openNovanet(conf);
+  trace("client loaded");
+  // Ask NovaNET first, then make the veth pair (it needs nothing from
+  // NovaNET): both calls are on the wire while `ip` runs. The netns side's
+  // `ip` starts once they are sent (spawning blocks this thread).
+  const calls = Promise.allSettled([api.getSubnet(t, ids.subnetId), createOrFindPort(api, t, ids.subnetId, env, name)]);
+  let started: Started | undefined = begin({ host, ifname: env.ifname, netns: env.netns, alias: vethAlias(conf.name, env.containerId, env.ifname) }, api.sent());
+  const pair = started.pair;
   const bridge = conf.mode === "bridge" ? bridgeName(conf.bridge, ids.subnetId) : conf.bridge;
   try {
-    const [s, p] = await Promise.allSettled([api.getSubnet(t, ids.subnetId), createOrFindPort(api, t, ids.subnetId, env, name)]);
+    const [s, p] = await calls;
     if (p.status === "fulfilled") ({ port, created: portCreated } = p.value);
     if (s.status === "rejected") throw fromNovanet(s.reason, `getting subnet ${ids.subnetId}`);
     if (p.status === "rejected") throw fromNovanet(p.reason, "creating the port");
@@ -71,11 +68,13 @@ export async function add(env: CniEnv, conf: NetConf, stdin: string): Promise<Cn
     trace("port ready");
     await pair;
     trace("veth pair ready");
+    const fed = started;
+    started = undefined; // configure() uses it up
     const att = await configure({
       mode: conf.mode, bridge, ovsdb: conf.ovsdb, portId: port.id,
-      host, alias: vethAlias(conf.name, env.containerId, env.ifname), ifname: env.ifname, netns: env.netns,
+      host, alias: vethAlias(conf.name, env.containerId, env.ifname, port.id), ifname: env.ifname, netns: env.netns,
       mac: port.macAddress, mtu, address: port.ipAddress, prefixLen: port.ipPrefixLen, gateway: subnet.gatewayIp,
-    });
+    }, fed);
     trace("configured");
     const interfaces = [
       ...(conf.mode === "bridge" ? [{ name: bridge, mac: att.bridgeMac ?? "" }] : []),
@@ -99,6 +98,7 @@ export async function add(env: CniEnv, conf: NetConf, stdin: string): Promise<Cn
     log.info({ containerId: env.containerId, ifname: env.ifname, port: port.id, ip: port.ipAddress, pod: conf.pod }, "ADD done");
     return result;
   } catch (e) {
+    if (started) await abandon(started);
     await pair.catch(() => undefined); // let creation settle before removing
     await rollback(api, t, conf, host, !hostExisted, portCreated ? port : undefined);
     throw e;

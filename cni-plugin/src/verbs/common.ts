@@ -1,5 +1,4 @@
 // Helpers shared by the verbs: lazy NovaNET client, error mapping, names.
-import { hostname } from "node:os";
 import type { ErrorCode } from "@plasmacloud/common/errors";
 import { GrpcCallError } from "@plasmacloud/common/grpc";
 import type { NetConf } from "../config/config.js";
@@ -42,5 +41,7 @@ export function portName(network: string, ifname: string): string {
 
 /** Marks ports made by this node's plugin, so GC only ever touches its own. */
 export function deviceOwner(): string {
+  // node:os only when asked (ADD, GC): DEL need not load it.
+  const { hostname } = process.getBuiltinModule("node:os") as typeof import("node:os");
   return `cni:novanet@${hostname()}`;
 }

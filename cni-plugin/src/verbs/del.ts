@@ -1,14 +1,18 @@
-// DEL: idempotent teardown. Local state goes first (OVS port, host veth,
-// which takes the container end with it), then the NovaNET port is released
-// by ListPorts(device_id), which works even when the netns is long gone. The
-// cache entry is removed last, so a failed release can still be retried/GC'd.
+// DEL: idempotent teardown. Local state (OVS port, host veth, which takes
+// the container end with it) and the NovaNET port go in parallel. The port is
+// released by its id when this node recorded it (our cache entry, else the
+// host veth's alias, which survives libcni overwriting the cache): one
+// NovaNET call. Without either, ListPorts(device_id) finds it, which works
+// even when the netns and the veth are long gone. The cache entry is removed
+// last, so a failed release can still be retried/GC'd.
 import type { NetConf } from "../config/config.js";
 import { readCache, removeCache } from "../cache/cache.js";
 import type { CniEnv } from "../env.js";
 import { log, trace } from "../log.js";
 import type { NovanetApi, Tenant } from "../novanet/api.js";
-import { detach } from "../plumbing/attach.js";
-import { hostVethName } from "../plumbing/names.js";
+import { detach } from "../plumbing/detach.js";
+import { linkAlias } from "../plumbing/link.js";
+import { hostVethName, parseVethAlias } from "../plumbing/names.js";
 import { fromNovanet, openNovanet, portName } from "./common.js";
 
 export interface DelTarget { containerId: string; ifname: string }
@@ -26,6 +30,10 @@ export async function del(env: CniEnv, conf: NetConf): Promise<undefined> {
   const host = cached?.novanet?.hostVeth ?? hostVethName(env.containerId, env.ifname);
   const orgId = conf.tenant.orgId ?? cached?.novanet?.orgId;
   const projectId = conf.tenant.projectId ?? cached?.novanet?.projectId;
+  // Read before the veth goes. Only an alias naming this very attachment counts.
+  const alias = parseVethAlias(linkAlias(host) ?? "");
+  const portId = cached?.novanet?.portId
+    ?? (alias && alias.network === conf.name && alias.containerId === env.containerId && alias.ifname === env.ifname ? alias.portId : undefined);
   // Deleting a veth waits for the kernel (RCU): overlap it with NovaNET.
   const local = detach(cached?.novanet?.mode ?? conf.mode, conf.ovsdb, conf.mode === "ovs" ? conf.bridge : "br-int", host);
   const remote = (async () => {
@@ -38,7 +46,9 @@ export async function del(env: CniEnv, conf: NetConf): Promise<undefined> {
     }
     const api = await openNovanet(conf);
     try {
-      return await releasePorts(api, { orgId, projectId }, conf.name, env).catch((e: unknown) => { throw fromNovanet(e, "releasing the port"); });
+      const t = { orgId, projectId };
+      const released = portId ? api.deletePort(t, portId).then(() => 1) : releasePorts(api, t, conf.name, env);
+      return await released.catch((e: unknown) => { throw fromNovanet(e, "releasing the port"); });
     } finally {
       api.close();
     }

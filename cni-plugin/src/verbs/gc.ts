@@ -8,7 +8,7 @@ import { listCache, removeCache, type CacheEntry } from "../cache/cache.js";
 import { CniCode, CniError } from "../errors.js";
 import { log } from "../log.js";
 import type { NovanetApi, Tenant } from "../novanet/api.js";
-import { detach } from "../plumbing/attach.js";
+import { detach } from "../plumbing/detach.js";
 import { listHostVeths } from "../plumbing/link.js";
 import { parseVethAlias } from "../plumbing/names.js";
 import { deviceOwner, fromNovanet, openNovanet, portName } from "./common.js";

@@ -88,6 +88,31 @@ describe("verbs", () => {
     assert.equal(d.stdout, "");
   });
 
+  test("DEL releases the port in one NovaNET call: by the cached id, else by the veth's alias, else by listing", async () => {
+    const calls = (): Record<string, number> => Object.fromEntries(fx.novanet.calls);
+    const delta = (before: Record<string, number>): Record<string, number> => Object.fromEntries(
+      Object.entries(calls()).filter(([k, n]) => n !== (before[k] ?? 0)).map(([k, n]) => [k, n - (before[k] ?? 0)]));
+    const cachePath = (id: string): string => `${fx.cacheDir}/novanet-test-${id}-eth0`;
+    for (const how of ["cache", "alias", "neither"] as const) {
+      const ns = await createNetns("pv");
+      const id = `del1-${how}`;
+      assert.equal((await verb("ADD", fx.conf(), id, ns.path)).code, 0);
+      const port = fx.novanet.ports().find((p) => p.deviceId === id);
+      assert.ok(port);
+      const alias = (await exec("cat", [`/sys/class/net/${hostVethName(id, "eth0")}/ifalias`])).stdout.trim();
+      assert.equal(alias, `novanet:novanet-test:${id}:eth0:${port.id}`);
+      // containerd's libcni rewrites the entry in its own format, without our fields.
+      if (how !== "cache") rmSync(cachePath(id));
+      if (how === "neither") await exec("ip", ["link", "set", hostVethName(id, "eth0"), "alias", `novanet:novanet-test:${id}:eth0`]);
+      const before = calls();
+      const d = await verb("DEL", fx.conf(), id, ns.path);
+      assert.equal(d.code, 0, describeRun(d));
+      assert.deepEqual(delta(before), how === "neither" ? { ListPorts: 1, DeletePort: 1 } : { DeletePort: 1 }, how);
+      assert.ok(!fx.novanet.ports().some((p) => p.deviceId === id), `${how}: port released`);
+      assert.ok(await linkGone(hostVethName(id, "eth0")));
+    }
+  });
+
   test("STATUS succeeds when NovaNET answers", async () => {
     const r = await invoke({ command: "STATUS", config: fx.conf({ cniVersion: "1.1.0" }) });
     assert.equal(r.code, 0, describeRun(r));

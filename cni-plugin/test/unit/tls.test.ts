@@ -1,6 +1,7 @@
 // The plugin's gRPC transport over TLS against the grpc-js stand-in: a
 // trusted CA works (by IP SAN and with a server_name override), an untrusted
-// one is "unavailable", never a silent plaintext fallback.
+// one is "unavailable", never a silent plaintext fallback. Under Node (the
+// source) and in the built executable (bun's TLS, which ships).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -11,6 +12,8 @@ import { TokenStore } from "../../../stand-ins/src/iam/tokens.js";
 import { startNovanetStandIn, type NovanetStandIn } from "../../../stand-ins/src/novanet/server.js";
 import { GrpcCallError } from "@plasmacloud/common/grpc";
 import { connectNovanet } from "../../src/novanet/client.js";
+import { ensureBuilt } from "../helpers/build.js";
+import { invoke } from "../helpers/plugin.js";
 
 const dir = mkdtempSync(join(tmpdir(), "novanet-tls-"));
 let s: NovanetStandIn;
@@ -51,4 +54,21 @@ test("an untrusted server certificate is unavailable; plaintext to a TLS port fa
   const plain = connectNovanet({ server_addr: s.address, token_file: join(dir, "token"), timeout_ms: 1500 });
   await assert.rejects(plain.getSubnet(T, "t1"), (e: unknown) => e instanceof GrpcCallError && e.code === "Unavailable");
   plain.close();
+});
+
+test("the built executable (its own runtime's TLS) trusts the right CA only, by IP and by server_name", async () => {
+  const bin = ensureBuilt();
+  const status = async (tls: Record<string, unknown>): Promise<Record<string, unknown> | undefined> => {
+    const r = await invoke({
+      bin, command: "STATUS",
+      config: { cniVersion: "1.1.0", name: "tls-net", type: "novanet", org_id: T.orgId, project_id: T.projectId, subnet_id: "t1",
+        novanet: { server_addr: s.address, token_file: join(dir, "token"), timeout_ms: 3000, tls } },
+    });
+    assert.equal(r.code === 0, r.json === undefined, `exit ${r.code}: ${r.stdout} ${r.stderr}`);
+    return r.json;
+  };
+  assert.equal(await status({ ca_file: join(dir, "server.crt") }), undefined);
+  assert.equal(await status({ ca_file: join(dir, "server.crt"), server_name: "novanet.test" }), undefined);
+  assert.equal((await status({ ca_file: join(dir, "other.crt") }))?.code, 50);
+  assert.equal((await status({ ca_file: join(dir, "server.crt"), server_name: "elsewhere.test" }))?.code, 50);
 });
