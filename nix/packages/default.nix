@@ -53,7 +53,7 @@ let
       (root + "/csi-driver/src")
       (root + "/stand-ins/package.json")
       (root + "/stand-ins/src")
-      ./bundle.mjs
+      (root + "/scripts/bundle-node.mjs")
     ];
   };
 
@@ -108,10 +108,10 @@ let
       runHook preBuild
       npm run build -w agent
       NOVANET_BUILD=script npm run build -w cni-plugin
-      node nix/packages/bundle.mjs csi-driver/src/main.ts nix-build/lightningstor-csi.mjs
-      node nix/packages/bundle.mjs stand-ins/src/controlplane/main.ts nix-build/stand-ins/controlplane.mjs
-      node nix/packages/bundle.mjs stand-ins/src/novanet/main.ts nix-build/stand-ins/novanet.mjs
-      node nix/packages/bundle.mjs stand-ins/src/lightningstor/main.ts nix-build/stand-ins/lightningstor.mjs
+      node scripts/bundle-node.mjs csi-driver/src/main.ts nix-build/lightningstor-csi.mjs
+      node scripts/bundle-node.mjs stand-ins/src/controlplane/main.ts nix-build/stand-ins/controlplane.mjs
+      node scripts/bundle-node.mjs stand-ins/src/novanet/main.ts nix-build/stand-ins/novanet.mjs
+      node scripts/bundle-node.mjs stand-ins/src/lightningstor/main.ts nix-build/stand-ins/lightningstor.mjs
       runHook postBuild
     '';
 
