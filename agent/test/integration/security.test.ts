@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CreateConfigMapRequest, type Pod } from "@plasmacloud/proto/k8shost";
-import { BUSYBOX, clusterPerFile, waitFor, type Cluster, type PodInput } from "../helpers/cluster";
+import { BUSYBOX, clusterPerFile, podRunning, waitFor, type Cluster, type PodInput } from "../helpers/cluster";
 import { containersOf, execIn, isRunning, sandboxesOf } from "../helpers/cri";
 
 let c: Cluster;
@@ -15,12 +15,8 @@ clusterPerFile((started) => (c = started), { extraConfig: `security: { allowedCa
 
 const SLEEP = ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"];
 
-async function running(name: string): Promise<Pod> {
-  return waitFor(`pod ${name} Running`, async () => {
-    const p = await c.getPod(name);
-    return p?.status?.phase === "Running" && p.status.containerStatuses.every((s) => s.ready) ? p : undefined;
-  }, 60_000);
-}
+const allReady = (p: Pod): boolean => p.status!.containerStatuses.every((s) => s.ready);
+const running = (name: string): Promise<Pod> => podRunning(c, name, allReady, 60_000);
 
 async function gone(name: string): Promise<void> {
   await c.deletePod(name, 0);

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigMap, CreateConfigMapRequest, CreatePodRequest, CreateSecretRequest, Pod } from "@plasmacloud/proto/k8shost";
 import { ControlPlane } from "../../src/controlplane/client";
-import { BUSYBOX, startCluster, waitFor, type Cluster, type PodInput } from "../helpers/cluster";
+import { BUSYBOX, podRunning, startCluster, waitFor, type Cluster, type PodInput } from "../helpers/cluster";
 import { containersOf, isRunning, purgeNode } from "../helpers/cri";
 import { CSI_DRIVER, loopsUnder, mountsUnder } from "../helpers/storage";
 
@@ -37,12 +37,8 @@ const TRAP = "trap 'exit 0' TERM;";
 const stagingRoot = (): string => join(c.rootDir, "plugins", "kubernetes.io", "csi", CSI_DRIVER);
 const podDir = (uid: string): string => join(c.rootDir, "pods", uid);
 
-async function running(name: string): Promise<Pod> {
-  return waitFor(`pod ${name} Running`, async () => {
-    const p = await c.getPod(name);
-    return p?.status?.phase === "Running" && p.status.containerStatuses.every((s) => s.ready) ? p : undefined;
-  }, 60_000);
-}
+const allReady = (p: Pod): boolean => p.status!.containerStatuses.every((s) => s.ready);
+const running = (name: string): Promise<Pod> => podRunning(c, name, allReady, 60_000);
 
 async function gone(name: string): Promise<void> {
   await c.deletePod(name);
