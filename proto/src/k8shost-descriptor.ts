@@ -28,3 +28,18 @@ export function k8shostMessage(name: string): DescMessage {
   if (!m) throw new Error(`k8shost.v1.${name} is not a message of the k8shost contract`);
   return m;
 }
+
+/**
+ * String fields whose Kubernetes JSON form may also be a number: IntOrString
+ * ports and resource quantities (`port: 8080`, `cpu: 1`). A reader of
+ * Kubernetes manifests takes the number as its decimal string; for a map the
+ * rule covers its values. Keyed by "<message full name>.<proto field name>".
+ */
+export const NUMBER_AS_STRING_FIELDS: ReadonlySet<string> = new Set([
+  "k8shost.v1.HTTPGetAction.port",
+  "k8shost.v1.TCPSocketAction.port",
+  "k8shost.v1.ResourceRequirements.requests",
+  "k8shost.v1.ResourceRequirements.limits",
+  "k8shost.v1.ResourceFieldSelector.divisor",
+  "k8shost.v1.EmptyDirVolumeSource.size_limit",
+]);

@@ -11,7 +11,7 @@
 // strings, bytes as base64, enums by value name (or number), Timestamp as an
 // RFC 3339 string, wrappers as their bare value, Struct/Value/ListValue as
 // any JSON.
-import type { DescField, DescMessage } from "@plasmacloud/proto/k8shost/descriptor";
+import { NUMBER_AS_STRING_FIELDS, type DescField, type DescMessage } from "@plasmacloud/proto/k8shost/descriptor";
 import { checkEnum, checkScalar, got, isPlainObject, noun, wellKnown, type ValueType } from "./values";
 
 /** One problem at one place in a document. */
@@ -94,7 +94,7 @@ class Walker {
       }
       seen.set(field, key);
       // null is "unset" in protobuf JSON (and what YAML gives for `key:`).
-      if (v !== null) this.field(field, v, at);
+      if (v !== null) this.field(field, numbersAsStrings(field, v, value, key), at);
     }
     for (const oneof of desc.oneofs) {
       const set = oneof.fields.filter((f) => seen.has(f) && value[seen.get(f)!] !== null);
@@ -140,6 +140,22 @@ class Walker {
     const problem = "enum" in t ? checkEnum(t.enum, v) : checkScalar(t.scalar, v, false);
     if (problem) this.add(path, problem);
   }
+}
+
+/**
+ * An IntOrString or quantity written as a number (`port: 8080`, `cpu: 1`) is
+ * rewritten in place as its string, which is what fromJSON then reads.
+ */
+function numbersAsStrings(f: DescField, v: unknown, parent: Record<string, unknown>, key: string): unknown {
+  if (!NUMBER_AS_STRING_FIELDS.has(`${f.parent.typeName}.${f.name}`)) return v;
+  const asString = (x: unknown): unknown => (typeof x === "number" && Number.isFinite(x) ? String(x) : x);
+  if (f.fieldKind === "map" && isPlainObject(v)) {
+    for (const [k, item] of Object.entries(v)) v[k] = asString(item);
+    return v;
+  }
+  const out = asString(v);
+  parent[key] = out;
+  return out;
 }
 
 /** kubectl says only "unknown field"; a case slip (imagepullpolicy) is worth naming the real one. */

@@ -1,6 +1,7 @@
 // PodStatus from runtime state plus what the pod worker learned (why a
 // container waits, why the pod failed). Phase rules are the kubelet's getPhase.
 import type { ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from "@plasmacloud/proto/k8shost";
+import { qosClass } from "../resources/qos";
 import type { ContainerInfo, PodRuntimeState } from "../runtime/types";
 
 export interface WorkerNotes {
@@ -109,5 +110,7 @@ export function computeStatus(pod: Pod, state: PodRuntimeState, notes: WorkerNot
     podIps: notes.podIPs.map((ip) => ({ ip })),
     startTime: notes.startTime,
     containerStatuses: statuses,
+    initContainerStatuses: [],
+    qosClass: qosClass(spec),
   };
 }

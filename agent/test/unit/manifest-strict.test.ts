@@ -47,7 +47,8 @@ test("wrong types say what was expected and what was found", () => {
   assert.deepEqual(check("Pod", pod({ ports: [{ containerPort: 1.5 }] })), ["spec.containers[1].ports[0].containerPort: expected an integer (int32), got a number (1.5)"]);
   assert.deepEqual(check("Pod", pod({ ports: [{ containerPort: 2 ** 31 }] })), ["spec.containers[1].ports[0].containerPort: 2147483648 is out of range for int32"]);
   assert.deepEqual(check("Pod", pod({ resources: { limits: ["cpu"] } })), ["spec.containers[1].resources.limits: expected a map of strings, got a list"]);
-  assert.deepEqual(check("Pod", pod({ resources: { limits: { cpu: 1 } } })), ['spec.containers[1].resources.limits["cpu"]: expected a string, got a number (1)']);
+  assert.deepEqual(check("Pod", pod({ resources: { limits: { cpu: true } } })), ['spec.containers[1].resources.limits["cpu"]: expected a string, got a boolean (true)']);
+  assert.deepEqual(check("Pod", { metadata: { name: "x", labels: { tier: 1 } } }), ['metadata.labels["tier"]: expected a string, got a number (1)']);
   assert.deepEqual(check("Pod", pod({ volumeMounts: [{ name: "v", mountPath: "/v", readOnly: "yes" }] })), ['spec.containers[1].volumeMounts[0].readOnly: expected a boolean, got a string ("yes")']);
   assert.deepEqual(check("Pod", { metadata: { name: "x" }, spec: { containers: [null] } }), ["spec.containers[0]: expected an object (Container), got null"]);
   assert.deepEqual(check("Pod", { metadata: "x" }), ['metadata: expected an object (ObjectMeta), got a string ("x")']);
@@ -133,4 +134,20 @@ test("maps of messages, enums in lists, int map keys, oneofs", () => {
   assert.deepEqual(c({ ids: { x: true } }), ['ids["x"]: bad key: expected an integer (int32), got a string ("x")']);
   assert.deepEqual(c({ byName: "x", by_id: 3 }), ["only one of byName, by_id may be set (oneof target)"]);
   assert.deepEqual(c({ byName: "x", byId: null }), []);
+});
+
+test("IntOrString ports and quantities may be numbers, as kubectl takes them; they become strings", () => {
+  const doc = pod({
+    resources: { limits: { cpu: 1, memory: "64Mi" }, requests: { cpu: 0.5 } },
+    livenessProbe: { httpGet: { path: "/healthz", port: 8080 }, periodSeconds: 5 },
+    readinessProbe: { tcpSocket: { port: "http" } },
+  });
+  assert.deepEqual(check("Pod", doc), []);
+  const c = ((doc.spec as { containers: Record<string, Record<string, Record<string, unknown>>>[] }).containers[1])!;
+  assert.deepEqual(c.resources!.limits, { cpu: "1", memory: "64Mi" });
+  assert.deepEqual(c.resources!.requests, { cpu: "0.5" });
+  assert.equal((c.livenessProbe!.httpGet as Record<string, unknown>).port, "8080");
+  // Other strings still refuse a number, and a port cannot be an object.
+  assert.deepEqual(check("Pod", pod({ image: 5 })), ["spec.containers[1].image: expected a string, got a number (5)"]);
+  assert.deepEqual(check("Pod", pod({ livenessProbe: { tcpSocket: { port: { n: 1 } } } })), ["spec.containers[1].livenessProbe.tcpSocket.port: expected a string, got an object"]);
 });

@@ -70,7 +70,7 @@ export function podService(store: Store, tokens: TokenStore, schedule: () => voi
       m.deletionTimestamp = undefined;
       m.deletionGracePeriodSeconds = undefined;
       m.generation = 1n;
-      pod.status = { phase: "Pending", conditions: [], message: "", reason: "", hostIp: "", podIp: "", podIps: [], startTime: undefined, containerStatuses: [] };
+      pod.status = { phase: "Pending", conditions: [], message: "", reason: "", hostIp: "", podIp: "", podIps: [], startTime: undefined, containerStatuses: [], initContainerStatuses: [], qosClass: "" };
       const out = store.putPod(pod, WatchEvent_Type.ADDED);
       if (!pod.spec!.nodeName) schedule();
       return out;

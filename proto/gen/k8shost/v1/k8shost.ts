@@ -71,7 +71,144 @@ export interface ObjectMeta_AnnotationsEntry {
 
 export interface EnvVar {
   name: string;
+  /** May hold $(VAR) references to earlier variables; $$ escapes a literal $. */
   value: string;
+  /** Ignored when value is non-empty, as in Kubernetes. */
+  valueFrom: EnvVarSource | undefined;
+}
+
+/** Kubernetes' EnvVarSource: exactly one is set. */
+export interface EnvVarSource {
+  fieldRef: ObjectFieldSelector | undefined;
+  resourceFieldRef: ResourceFieldSelector | undefined;
+  configMapKeyRef: ConfigMapKeySelector | undefined;
+  secretKeyRef: SecretKeySelector | undefined;
+}
+
+/**
+ * metadata.name, metadata.namespace, metadata.uid, metadata.labels['k'],
+ * metadata.annotations['k'], spec.nodeName, spec.serviceAccountName,
+ * status.podIP, status.podIPs, status.hostIP, status.hostIPs.
+ */
+export interface ObjectFieldSelector {
+  /** "v1" when set. */
+  apiVersion: string;
+  fieldPath: string;
+}
+
+/** limits.cpu, limits.memory, limits.ephemeral-storage, requests.* alike. */
+export interface ResourceFieldSelector {
+  /** Required in a downward API volume; env defaults to its own container. */
+  containerName: string;
+  resource: string;
+  /** A quantity; default "1". */
+  divisor: string;
+}
+
+/** A key of a config map in the pod's own tenant and namespace. */
+export interface ConfigMapKeySelector {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface SecretKeySelector {
+  name: string;
+  key: string;
+  optional?: boolean | undefined;
+}
+
+export interface ConfigMapEnvSource {
+  name: string;
+  optional?: boolean | undefined;
+}
+
+export interface SecretEnvSource {
+  name: string;
+  optional?: boolean | undefined;
+}
+
+/** Every key of a config map or secret as a variable, each name prefixed. */
+export interface EnvFromSource {
+  prefix: string;
+  configMapRef: ConfigMapEnvSource | undefined;
+  secretRef: SecretEnvSource | undefined;
+}
+
+export interface ExecAction {
+  command: string[];
+}
+
+export interface HTTPHeader {
+  name: string;
+  value: string;
+}
+
+/**
+ * A port is Kubernetes' IntOrString: a number, or the name of a container
+ * port. Manifests may write it as a JSON number; it travels as its string form.
+ */
+export interface HTTPGetAction {
+  path: string;
+  port: string;
+  /** Default: the pod IP. */
+  host: string;
+  /** HTTP (default) or HTTPS */
+  scheme: string;
+  httpHeaders: HTTPHeader[];
+}
+
+export interface TCPSocketAction {
+  port: string;
+  host: string;
+}
+
+export interface GRPCAction {
+  port: number;
+  /** The service name sent in grpc.health.v1.HealthCheckRequest; unset = "". */
+  service?: string | undefined;
+}
+
+export interface SleepAction {
+  seconds: bigint;
+}
+
+/**
+ * Kubernetes' Probe with its ProbeHandler inline: exactly one of exec,
+ * http_get, tcp_socket, grpc. Zero means the kubelet's default: timeout 1 s,
+ * period 10 s, success threshold 1, failure threshold 3.
+ */
+export interface Probe {
+  exec: ExecAction | undefined;
+  httpGet: HTTPGetAction | undefined;
+  tcpSocket: TCPSocketAction | undefined;
+  grpc: GRPCAction | undefined;
+  initialDelaySeconds: number;
+  timeoutSeconds: number;
+  periodSeconds: number;
+  successThreshold: number;
+  failureThreshold: number;
+  /** Liveness and startup only: overrides the pod's grace period when the probe kills. */
+  terminationGracePeriodSeconds?: bigint | undefined;
+}
+
+/** Kubernetes' LifecycleHandler: exactly one is set. */
+export interface LifecycleHandler {
+  exec: ExecAction | undefined;
+  httpGet:
+    | HTTPGetAction
+    | undefined;
+  /**
+   * Deprecated upstream and refused by the API server; kept so a manifest that
+   * carries it gets a clear refusal instead of "unknown field".
+   */
+  tcpSocket: TCPSocketAction | undefined;
+  sleep: SleepAction | undefined;
+}
+
+export interface Lifecycle {
+  postStart: LifecycleHandler | undefined;
+  preStop: LifecycleHandler | undefined;
 }
 
 export interface ContainerPort {
@@ -119,6 +256,23 @@ export interface Container {
   volumeMounts: VolumeMount[];
   /** Overrides the pod's security context field by field where both are set. */
   securityContext: SecurityContext | undefined;
+  livenessProbe: Probe | undefined;
+  readinessProbe: Probe | undefined;
+  startupProbe: Probe | undefined;
+  lifecycle: Lifecycle | undefined;
+  envFrom: EnvFromSource[];
+  /**
+   * Default /dev/termination-log; what the container writes there (4 KiB at
+   * most) becomes its terminated state's message.
+   */
+  terminationMessagePath: string;
+  /** File (default) or FallbackToLogsOnError */
+  terminationMessagePolicy: string;
+  /** Init containers only: "Always" makes it a native sidecar. */
+  restartPolicy?: string | undefined;
+  stdin: boolean;
+  stdinOnce: boolean;
+  tty: boolean;
 }
 
 /** Kubernetes' SeccompProfile. */
@@ -235,6 +389,18 @@ export interface CSIVolumeSource_VolumeAttributesEntry {
   value: string;
 }
 
+export interface DownwardAPIVolumeFile {
+  path: string;
+  fieldRef: ObjectFieldSelector | undefined;
+  resourceFieldRef: ResourceFieldSelector | undefined;
+  mode?: number | undefined;
+}
+
+export interface DownwardAPIVolumeSource {
+  items: DownwardAPIVolumeFile[];
+  defaultMode?: number | undefined;
+}
+
 export interface Volume {
   name: string;
   /** Exactly one source is set. */
@@ -243,6 +409,7 @@ export interface Volume {
   configMap: ConfigMapVolumeSource | undefined;
   secret: SecretVolumeSource | undefined;
   csi: CSIVolumeSource | undefined;
+  downwardApi: DownwardAPIVolumeSource | undefined;
 }
 
 export interface PodSpec {
@@ -268,6 +435,11 @@ export interface PodSpec {
    */
   hostPid: boolean;
   hostIpc: boolean;
+  /**
+   * Run in order, each to completion, before the containers; one with
+   * restart_policy "Always" is a sidecar that keeps running beside them.
+   */
+  initContainers: Container[];
 }
 
 export interface PodCondition {
@@ -333,6 +505,9 @@ export interface PodStatus {
   podIps: PodIP[];
   startTime: Date | undefined;
   containerStatuses: ContainerStatus[];
+  initContainerStatuses: ContainerStatus[];
+  /** BestEffort, Burstable, Guaranteed */
+  qosClass: string;
 }
 
 export interface Pod {
@@ -640,6 +815,67 @@ export interface DeleteSecretRequest {
 }
 
 export interface DeleteResponse {
+}
+
+/**
+ * What happened to an object, as Kubernetes' core/v1 Event: the node reports
+ * them; `pods describe` reads them back. Events of one kind for one object are
+ * aggregated into one event with a count (the kubelet's event correlator).
+ */
+export interface ObjectReference {
+  /** Pod, Node */
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  /** spec.containers{name}, spec.initContainers{name} */
+  fieldPath: string;
+}
+
+export interface EventSource {
+  component: string;
+  host: string;
+}
+
+export interface Event {
+  /** namespace/org/project are the involved object's; the name is unique per event. */
+  metadata: ObjectMeta | undefined;
+  involvedObject: ObjectReference | undefined;
+  reason: string;
+  message: string;
+  source: EventSource | undefined;
+  firstTimestamp: Date | undefined;
+  lastTimestamp: Date | undefined;
+  count: number;
+  /** Normal, Warning */
+  type: string;
+}
+
+export interface CreateEventRequest {
+  event: Event | undefined;
+}
+
+/**
+ * Replaces count, message and last_timestamp of an existing event (by
+ * metadata name in its tenant); ABORTED on a stale resource_version.
+ */
+export interface UpdateEventRequest {
+  event: Event | undefined;
+}
+
+export interface ListEventsRequest {
+  orgId: string;
+  projectId: string;
+  namespace: string;
+  /** When set, only events about the object with this uid. */
+  involvedObjectUid: string;
+  /** When set, only events about the object with this name (and kind, if set). */
+  involvedObjectName: string;
+  involvedObjectKind: string;
+}
+
+export interface ListEventsResponse {
+  items: Event[];
 }
 
 function createBaseObjectMeta(): ObjectMeta {
@@ -1168,7 +1404,7 @@ export const ObjectMeta_AnnotationsEntry: MessageFns<ObjectMeta_AnnotationsEntry
 };
 
 function createBaseEnvVar(): EnvVar {
-  return { name: "", value: "" };
+  return { name: "", value: "", valueFrom: undefined };
 }
 
 export const EnvVar: MessageFns<EnvVar> = {
@@ -1178,6 +1414,9 @@ export const EnvVar: MessageFns<EnvVar> = {
     }
     if (message.value !== "") {
       writer.uint32(18).string(message.value);
+    }
+    if (message.valueFrom !== undefined) {
+      EnvVarSource.encode(message.valueFrom, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1211,6 +1450,14 @@ export const EnvVar: MessageFns<EnvVar> = {
             message.value = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.valueFrom = EnvVarSource.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1227,6 +1474,11 @@ export const EnvVar: MessageFns<EnvVar> = {
     return {
       name: isSet(object.name) ? globalThis.String(object.name) : "",
       value: isSet(object.value) ? globalThis.String(object.value) : "",
+      valueFrom: isSet(object.valueFrom)
+        ? EnvVarSource.fromJSON(object.valueFrom)
+        : isSet(object.value_from)
+        ? EnvVarSource.fromJSON(object.value_from)
+        : undefined,
     };
   },
 
@@ -1238,6 +1490,9 @@ export const EnvVar: MessageFns<EnvVar> = {
     if (message.value !== "") {
       obj.value = message.value;
     }
+    if (message.valueFrom !== undefined) {
+      obj.valueFrom = EnvVarSource.toJSON(message.valueFrom);
+    }
     return obj;
   },
 
@@ -1248,6 +1503,1866 @@ export const EnvVar: MessageFns<EnvVar> = {
     const message = createBaseEnvVar();
     message.name = object.name ?? "";
     message.value = object.value ?? "";
+    message.valueFrom = (object.valueFrom !== undefined && object.valueFrom !== null)
+      ? EnvVarSource.fromPartial(object.valueFrom)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEnvVarSource(): EnvVarSource {
+  return { fieldRef: undefined, resourceFieldRef: undefined, configMapKeyRef: undefined, secretKeyRef: undefined };
+}
+
+export const EnvVarSource: MessageFns<EnvVarSource> = {
+  encode(message: EnvVarSource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fieldRef !== undefined) {
+      ObjectFieldSelector.encode(message.fieldRef, writer.uint32(10).fork()).join();
+    }
+    if (message.resourceFieldRef !== undefined) {
+      ResourceFieldSelector.encode(message.resourceFieldRef, writer.uint32(18).fork()).join();
+    }
+    if (message.configMapKeyRef !== undefined) {
+      ConfigMapKeySelector.encode(message.configMapKeyRef, writer.uint32(26).fork()).join();
+    }
+    if (message.secretKeyRef !== undefined) {
+      SecretKeySelector.encode(message.secretKeyRef, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnvVarSource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnvVarSource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fieldRef = ObjectFieldSelector.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resourceFieldRef = ResourceFieldSelector.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.configMapKeyRef = ConfigMapKeySelector.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.secretKeyRef = SecretKeySelector.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnvVarSource {
+    return {
+      fieldRef: isSet(object.fieldRef)
+        ? ObjectFieldSelector.fromJSON(object.fieldRef)
+        : isSet(object.field_ref)
+        ? ObjectFieldSelector.fromJSON(object.field_ref)
+        : undefined,
+      resourceFieldRef: isSet(object.resourceFieldRef)
+        ? ResourceFieldSelector.fromJSON(object.resourceFieldRef)
+        : isSet(object.resource_field_ref)
+        ? ResourceFieldSelector.fromJSON(object.resource_field_ref)
+        : undefined,
+      configMapKeyRef: isSet(object.configMapKeyRef)
+        ? ConfigMapKeySelector.fromJSON(object.configMapKeyRef)
+        : isSet(object.config_map_key_ref)
+        ? ConfigMapKeySelector.fromJSON(object.config_map_key_ref)
+        : undefined,
+      secretKeyRef: isSet(object.secretKeyRef)
+        ? SecretKeySelector.fromJSON(object.secretKeyRef)
+        : isSet(object.secret_key_ref)
+        ? SecretKeySelector.fromJSON(object.secret_key_ref)
+        : undefined,
+    };
+  },
+
+  toJSON(message: EnvVarSource): unknown {
+    const obj: any = {};
+    if (message.fieldRef !== undefined) {
+      obj.fieldRef = ObjectFieldSelector.toJSON(message.fieldRef);
+    }
+    if (message.resourceFieldRef !== undefined) {
+      obj.resourceFieldRef = ResourceFieldSelector.toJSON(message.resourceFieldRef);
+    }
+    if (message.configMapKeyRef !== undefined) {
+      obj.configMapKeyRef = ConfigMapKeySelector.toJSON(message.configMapKeyRef);
+    }
+    if (message.secretKeyRef !== undefined) {
+      obj.secretKeyRef = SecretKeySelector.toJSON(message.secretKeyRef);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnvVarSource>, I>>(base?: I): EnvVarSource {
+    return EnvVarSource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnvVarSource>, I>>(object: I): EnvVarSource {
+    const message = createBaseEnvVarSource();
+    message.fieldRef = (object.fieldRef !== undefined && object.fieldRef !== null)
+      ? ObjectFieldSelector.fromPartial(object.fieldRef)
+      : undefined;
+    message.resourceFieldRef = (object.resourceFieldRef !== undefined && object.resourceFieldRef !== null)
+      ? ResourceFieldSelector.fromPartial(object.resourceFieldRef)
+      : undefined;
+    message.configMapKeyRef = (object.configMapKeyRef !== undefined && object.configMapKeyRef !== null)
+      ? ConfigMapKeySelector.fromPartial(object.configMapKeyRef)
+      : undefined;
+    message.secretKeyRef = (object.secretKeyRef !== undefined && object.secretKeyRef !== null)
+      ? SecretKeySelector.fromPartial(object.secretKeyRef)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseObjectFieldSelector(): ObjectFieldSelector {
+  return { apiVersion: "", fieldPath: "" };
+}
+
+export const ObjectFieldSelector: MessageFns<ObjectFieldSelector> = {
+  encode(message: ObjectFieldSelector, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiVersion !== "") {
+      writer.uint32(10).string(message.apiVersion);
+    }
+    if (message.fieldPath !== "") {
+      writer.uint32(18).string(message.fieldPath);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ObjectFieldSelector {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseObjectFieldSelector();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fieldPath = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ObjectFieldSelector {
+    return {
+      apiVersion: isSet(object.apiVersion)
+        ? globalThis.String(object.apiVersion)
+        : isSet(object.api_version)
+        ? globalThis.String(object.api_version)
+        : "",
+      fieldPath: isSet(object.fieldPath)
+        ? globalThis.String(object.fieldPath)
+        : isSet(object.field_path)
+        ? globalThis.String(object.field_path)
+        : "",
+    };
+  },
+
+  toJSON(message: ObjectFieldSelector): unknown {
+    const obj: any = {};
+    if (message.apiVersion !== "") {
+      obj.apiVersion = message.apiVersion;
+    }
+    if (message.fieldPath !== "") {
+      obj.fieldPath = message.fieldPath;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ObjectFieldSelector>, I>>(base?: I): ObjectFieldSelector {
+    return ObjectFieldSelector.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ObjectFieldSelector>, I>>(object: I): ObjectFieldSelector {
+    const message = createBaseObjectFieldSelector();
+    message.apiVersion = object.apiVersion ?? "";
+    message.fieldPath = object.fieldPath ?? "";
+    return message;
+  },
+};
+
+function createBaseResourceFieldSelector(): ResourceFieldSelector {
+  return { containerName: "", resource: "", divisor: "" };
+}
+
+export const ResourceFieldSelector: MessageFns<ResourceFieldSelector> = {
+  encode(message: ResourceFieldSelector, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.containerName !== "") {
+      writer.uint32(10).string(message.containerName);
+    }
+    if (message.resource !== "") {
+      writer.uint32(18).string(message.resource);
+    }
+    if (message.divisor !== "") {
+      writer.uint32(26).string(message.divisor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResourceFieldSelector {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResourceFieldSelector();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.containerName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resource = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.divisor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResourceFieldSelector {
+    return {
+      containerName: isSet(object.containerName)
+        ? globalThis.String(object.containerName)
+        : isSet(object.container_name)
+        ? globalThis.String(object.container_name)
+        : "",
+      resource: isSet(object.resource) ? globalThis.String(object.resource) : "",
+      divisor: isSet(object.divisor) ? globalThis.String(object.divisor) : "",
+    };
+  },
+
+  toJSON(message: ResourceFieldSelector): unknown {
+    const obj: any = {};
+    if (message.containerName !== "") {
+      obj.containerName = message.containerName;
+    }
+    if (message.resource !== "") {
+      obj.resource = message.resource;
+    }
+    if (message.divisor !== "") {
+      obj.divisor = message.divisor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResourceFieldSelector>, I>>(base?: I): ResourceFieldSelector {
+    return ResourceFieldSelector.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResourceFieldSelector>, I>>(object: I): ResourceFieldSelector {
+    const message = createBaseResourceFieldSelector();
+    message.containerName = object.containerName ?? "";
+    message.resource = object.resource ?? "";
+    message.divisor = object.divisor ?? "";
+    return message;
+  },
+};
+
+function createBaseConfigMapKeySelector(): ConfigMapKeySelector {
+  return { name: "", key: "", optional: undefined };
+}
+
+export const ConfigMapKeySelector: MessageFns<ConfigMapKeySelector> = {
+  encode(message: ConfigMapKeySelector, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.optional !== undefined) {
+      writer.uint32(24).bool(message.optional);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigMapKeySelector {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigMapKeySelector();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.optional = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigMapKeySelector {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      optional: isSet(object.optional) ? globalThis.Boolean(object.optional) : undefined,
+    };
+  },
+
+  toJSON(message: ConfigMapKeySelector): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.optional !== undefined) {
+      obj.optional = message.optional;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfigMapKeySelector>, I>>(base?: I): ConfigMapKeySelector {
+    return ConfigMapKeySelector.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfigMapKeySelector>, I>>(object: I): ConfigMapKeySelector {
+    const message = createBaseConfigMapKeySelector();
+    message.name = object.name ?? "";
+    message.key = object.key ?? "";
+    message.optional = object.optional ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSecretKeySelector(): SecretKeySelector {
+  return { name: "", key: "", optional: undefined };
+}
+
+export const SecretKeySelector: MessageFns<SecretKeySelector> = {
+  encode(message: SecretKeySelector, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.optional !== undefined) {
+      writer.uint32(24).bool(message.optional);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecretKeySelector {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecretKeySelector();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.optional = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecretKeySelector {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      optional: isSet(object.optional) ? globalThis.Boolean(object.optional) : undefined,
+    };
+  },
+
+  toJSON(message: SecretKeySelector): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.optional !== undefined) {
+      obj.optional = message.optional;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecretKeySelector>, I>>(base?: I): SecretKeySelector {
+    return SecretKeySelector.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecretKeySelector>, I>>(object: I): SecretKeySelector {
+    const message = createBaseSecretKeySelector();
+    message.name = object.name ?? "";
+    message.key = object.key ?? "";
+    message.optional = object.optional ?? undefined;
+    return message;
+  },
+};
+
+function createBaseConfigMapEnvSource(): ConfigMapEnvSource {
+  return { name: "", optional: undefined };
+}
+
+export const ConfigMapEnvSource: MessageFns<ConfigMapEnvSource> = {
+  encode(message: ConfigMapEnvSource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.optional !== undefined) {
+      writer.uint32(16).bool(message.optional);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigMapEnvSource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigMapEnvSource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.optional = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConfigMapEnvSource {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      optional: isSet(object.optional) ? globalThis.Boolean(object.optional) : undefined,
+    };
+  },
+
+  toJSON(message: ConfigMapEnvSource): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.optional !== undefined) {
+      obj.optional = message.optional;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConfigMapEnvSource>, I>>(base?: I): ConfigMapEnvSource {
+    return ConfigMapEnvSource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConfigMapEnvSource>, I>>(object: I): ConfigMapEnvSource {
+    const message = createBaseConfigMapEnvSource();
+    message.name = object.name ?? "";
+    message.optional = object.optional ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSecretEnvSource(): SecretEnvSource {
+  return { name: "", optional: undefined };
+}
+
+export const SecretEnvSource: MessageFns<SecretEnvSource> = {
+  encode(message: SecretEnvSource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.optional !== undefined) {
+      writer.uint32(16).bool(message.optional);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SecretEnvSource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSecretEnvSource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.optional = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SecretEnvSource {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      optional: isSet(object.optional) ? globalThis.Boolean(object.optional) : undefined,
+    };
+  },
+
+  toJSON(message: SecretEnvSource): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.optional !== undefined) {
+      obj.optional = message.optional;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SecretEnvSource>, I>>(base?: I): SecretEnvSource {
+    return SecretEnvSource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SecretEnvSource>, I>>(object: I): SecretEnvSource {
+    const message = createBaseSecretEnvSource();
+    message.name = object.name ?? "";
+    message.optional = object.optional ?? undefined;
+    return message;
+  },
+};
+
+function createBaseEnvFromSource(): EnvFromSource {
+  return { prefix: "", configMapRef: undefined, secretRef: undefined };
+}
+
+export const EnvFromSource: MessageFns<EnvFromSource> = {
+  encode(message: EnvFromSource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.prefix !== "") {
+      writer.uint32(10).string(message.prefix);
+    }
+    if (message.configMapRef !== undefined) {
+      ConfigMapEnvSource.encode(message.configMapRef, writer.uint32(18).fork()).join();
+    }
+    if (message.secretRef !== undefined) {
+      SecretEnvSource.encode(message.secretRef, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EnvFromSource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEnvFromSource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.prefix = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.configMapRef = ConfigMapEnvSource.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.secretRef = SecretEnvSource.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EnvFromSource {
+    return {
+      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
+      configMapRef: isSet(object.configMapRef)
+        ? ConfigMapEnvSource.fromJSON(object.configMapRef)
+        : isSet(object.config_map_ref)
+        ? ConfigMapEnvSource.fromJSON(object.config_map_ref)
+        : undefined,
+      secretRef: isSet(object.secretRef)
+        ? SecretEnvSource.fromJSON(object.secretRef)
+        : isSet(object.secret_ref)
+        ? SecretEnvSource.fromJSON(object.secret_ref)
+        : undefined,
+    };
+  },
+
+  toJSON(message: EnvFromSource): unknown {
+    const obj: any = {};
+    if (message.prefix !== "") {
+      obj.prefix = message.prefix;
+    }
+    if (message.configMapRef !== undefined) {
+      obj.configMapRef = ConfigMapEnvSource.toJSON(message.configMapRef);
+    }
+    if (message.secretRef !== undefined) {
+      obj.secretRef = SecretEnvSource.toJSON(message.secretRef);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EnvFromSource>, I>>(base?: I): EnvFromSource {
+    return EnvFromSource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EnvFromSource>, I>>(object: I): EnvFromSource {
+    const message = createBaseEnvFromSource();
+    message.prefix = object.prefix ?? "";
+    message.configMapRef = (object.configMapRef !== undefined && object.configMapRef !== null)
+      ? ConfigMapEnvSource.fromPartial(object.configMapRef)
+      : undefined;
+    message.secretRef = (object.secretRef !== undefined && object.secretRef !== null)
+      ? SecretEnvSource.fromPartial(object.secretRef)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseExecAction(): ExecAction {
+  return { command: [] };
+}
+
+export const ExecAction: MessageFns<ExecAction> = {
+  encode(message: ExecAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.command) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExecAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExecAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.command.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExecAction {
+    return {
+      command: globalThis.Array.isArray(object?.command) ? object.command.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: ExecAction): unknown {
+    const obj: any = {};
+    if (message.command?.length) {
+      obj.command = message.command;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExecAction>, I>>(base?: I): ExecAction {
+    return ExecAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExecAction>, I>>(object: I): ExecAction {
+    const message = createBaseExecAction();
+    message.command = object.command?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseHTTPHeader(): HTTPHeader {
+  return { name: "", value: "" };
+}
+
+export const HTTPHeader: MessageFns<HTTPHeader> = {
+  encode(message: HTTPHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HTTPHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHTTPHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HTTPHeader {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: HTTPHeader): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HTTPHeader>, I>>(base?: I): HTTPHeader {
+    return HTTPHeader.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HTTPHeader>, I>>(object: I): HTTPHeader {
+    const message = createBaseHTTPHeader();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseHTTPGetAction(): HTTPGetAction {
+  return { path: "", port: "", host: "", scheme: "", httpHeaders: [] };
+}
+
+export const HTTPGetAction: MessageFns<HTTPGetAction> = {
+  encode(message: HTTPGetAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.port !== "") {
+      writer.uint32(18).string(message.port);
+    }
+    if (message.host !== "") {
+      writer.uint32(26).string(message.host);
+    }
+    if (message.scheme !== "") {
+      writer.uint32(34).string(message.scheme);
+    }
+    for (const v of message.httpHeaders) {
+      HTTPHeader.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HTTPGetAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHTTPGetAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.port = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.scheme = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.httpHeaders.push(HTTPHeader.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HTTPGetAction {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      port: isSet(object.port) ? globalThis.String(object.port) : "",
+      host: isSet(object.host) ? globalThis.String(object.host) : "",
+      scheme: isSet(object.scheme) ? globalThis.String(object.scheme) : "",
+      httpHeaders: globalThis.Array.isArray(object?.httpHeaders)
+        ? object.httpHeaders.map((e: any) => HTTPHeader.fromJSON(e))
+        : globalThis.Array.isArray(object?.http_headers)
+        ? object.http_headers.map((e: any) => HTTPHeader.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: HTTPGetAction): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.port !== "") {
+      obj.port = message.port;
+    }
+    if (message.host !== "") {
+      obj.host = message.host;
+    }
+    if (message.scheme !== "") {
+      obj.scheme = message.scheme;
+    }
+    if (message.httpHeaders?.length) {
+      obj.httpHeaders = message.httpHeaders.map((e) => HTTPHeader.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HTTPGetAction>, I>>(base?: I): HTTPGetAction {
+    return HTTPGetAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HTTPGetAction>, I>>(object: I): HTTPGetAction {
+    const message = createBaseHTTPGetAction();
+    message.path = object.path ?? "";
+    message.port = object.port ?? "";
+    message.host = object.host ?? "";
+    message.scheme = object.scheme ?? "";
+    message.httpHeaders = object.httpHeaders?.map((e) => HTTPHeader.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTCPSocketAction(): TCPSocketAction {
+  return { port: "", host: "" };
+}
+
+export const TCPSocketAction: MessageFns<TCPSocketAction> = {
+  encode(message: TCPSocketAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.port !== "") {
+      writer.uint32(10).string(message.port);
+    }
+    if (message.host !== "") {
+      writer.uint32(18).string(message.host);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TCPSocketAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTCPSocketAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.port = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TCPSocketAction {
+    return {
+      port: isSet(object.port) ? globalThis.String(object.port) : "",
+      host: isSet(object.host) ? globalThis.String(object.host) : "",
+    };
+  },
+
+  toJSON(message: TCPSocketAction): unknown {
+    const obj: any = {};
+    if (message.port !== "") {
+      obj.port = message.port;
+    }
+    if (message.host !== "") {
+      obj.host = message.host;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TCPSocketAction>, I>>(base?: I): TCPSocketAction {
+    return TCPSocketAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TCPSocketAction>, I>>(object: I): TCPSocketAction {
+    const message = createBaseTCPSocketAction();
+    message.port = object.port ?? "";
+    message.host = object.host ?? "";
+    return message;
+  },
+};
+
+function createBaseGRPCAction(): GRPCAction {
+  return { port: 0, service: undefined };
+}
+
+export const GRPCAction: MessageFns<GRPCAction> = {
+  encode(message: GRPCAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.port !== 0) {
+      writer.uint32(8).int32(message.port);
+    }
+    if (message.service !== undefined) {
+      writer.uint32(18).string(message.service);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GRPCAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGRPCAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.port = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GRPCAction {
+    return {
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      service: isSet(object.service) ? globalThis.String(object.service) : undefined,
+    };
+  },
+
+  toJSON(message: GRPCAction): unknown {
+    const obj: any = {};
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.service !== undefined) {
+      obj.service = message.service;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GRPCAction>, I>>(base?: I): GRPCAction {
+    return GRPCAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GRPCAction>, I>>(object: I): GRPCAction {
+    const message = createBaseGRPCAction();
+    message.port = object.port ?? 0;
+    message.service = object.service ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSleepAction(): SleepAction {
+  return { seconds: 0n };
+}
+
+export const SleepAction: MessageFns<SleepAction> = {
+  encode(message: SleepAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seconds !== 0n) {
+      if (BigInt.asIntN(64, message.seconds) !== message.seconds) {
+        throw new globalThis.Error("value provided for field message.seconds of type int64 too large");
+      }
+      writer.uint32(8).int64(message.seconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SleepAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSleepAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seconds = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SleepAction {
+    return { seconds: isSet(object.seconds) ? BigInt(object.seconds) : 0n };
+  },
+
+  toJSON(message: SleepAction): unknown {
+    const obj: any = {};
+    if (message.seconds !== 0n) {
+      obj.seconds = message.seconds.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SleepAction>, I>>(base?: I): SleepAction {
+    return SleepAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SleepAction>, I>>(object: I): SleepAction {
+    const message = createBaseSleepAction();
+    message.seconds = (object.seconds !== undefined && object.seconds !== null) ? BigInt(object.seconds) : 0n;
+    return message;
+  },
+};
+
+function createBaseProbe(): Probe {
+  return {
+    exec: undefined,
+    httpGet: undefined,
+    tcpSocket: undefined,
+    grpc: undefined,
+    initialDelaySeconds: 0,
+    timeoutSeconds: 0,
+    periodSeconds: 0,
+    successThreshold: 0,
+    failureThreshold: 0,
+    terminationGracePeriodSeconds: undefined,
+  };
+}
+
+export const Probe: MessageFns<Probe> = {
+  encode(message: Probe, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.exec !== undefined) {
+      ExecAction.encode(message.exec, writer.uint32(10).fork()).join();
+    }
+    if (message.httpGet !== undefined) {
+      HTTPGetAction.encode(message.httpGet, writer.uint32(18).fork()).join();
+    }
+    if (message.tcpSocket !== undefined) {
+      TCPSocketAction.encode(message.tcpSocket, writer.uint32(26).fork()).join();
+    }
+    if (message.grpc !== undefined) {
+      GRPCAction.encode(message.grpc, writer.uint32(34).fork()).join();
+    }
+    if (message.initialDelaySeconds !== 0) {
+      writer.uint32(40).int32(message.initialDelaySeconds);
+    }
+    if (message.timeoutSeconds !== 0) {
+      writer.uint32(48).int32(message.timeoutSeconds);
+    }
+    if (message.periodSeconds !== 0) {
+      writer.uint32(56).int32(message.periodSeconds);
+    }
+    if (message.successThreshold !== 0) {
+      writer.uint32(64).int32(message.successThreshold);
+    }
+    if (message.failureThreshold !== 0) {
+      writer.uint32(72).int32(message.failureThreshold);
+    }
+    if (message.terminationGracePeriodSeconds !== undefined) {
+      if (BigInt.asIntN(64, message.terminationGracePeriodSeconds) !== message.terminationGracePeriodSeconds) {
+        throw new globalThis.Error(
+          "value provided for field message.terminationGracePeriodSeconds of type int64 too large",
+        );
+      }
+      writer.uint32(80).int64(message.terminationGracePeriodSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Probe {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProbe();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.exec = ExecAction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.httpGet = HTTPGetAction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tcpSocket = TCPSocketAction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.grpc = GRPCAction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.initialDelaySeconds = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.timeoutSeconds = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.periodSeconds = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.successThreshold = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.failureThreshold = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.terminationGracePeriodSeconds = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Probe {
+    return {
+      exec: isSet(object.exec) ? ExecAction.fromJSON(object.exec) : undefined,
+      httpGet: isSet(object.httpGet)
+        ? HTTPGetAction.fromJSON(object.httpGet)
+        : isSet(object.http_get)
+        ? HTTPGetAction.fromJSON(object.http_get)
+        : undefined,
+      tcpSocket: isSet(object.tcpSocket)
+        ? TCPSocketAction.fromJSON(object.tcpSocket)
+        : isSet(object.tcp_socket)
+        ? TCPSocketAction.fromJSON(object.tcp_socket)
+        : undefined,
+      grpc: isSet(object.grpc) ? GRPCAction.fromJSON(object.grpc) : undefined,
+      initialDelaySeconds: isSet(object.initialDelaySeconds)
+        ? globalThis.Number(object.initialDelaySeconds)
+        : isSet(object.initial_delay_seconds)
+        ? globalThis.Number(object.initial_delay_seconds)
+        : 0,
+      timeoutSeconds: isSet(object.timeoutSeconds)
+        ? globalThis.Number(object.timeoutSeconds)
+        : isSet(object.timeout_seconds)
+        ? globalThis.Number(object.timeout_seconds)
+        : 0,
+      periodSeconds: isSet(object.periodSeconds)
+        ? globalThis.Number(object.periodSeconds)
+        : isSet(object.period_seconds)
+        ? globalThis.Number(object.period_seconds)
+        : 0,
+      successThreshold: isSet(object.successThreshold)
+        ? globalThis.Number(object.successThreshold)
+        : isSet(object.success_threshold)
+        ? globalThis.Number(object.success_threshold)
+        : 0,
+      failureThreshold: isSet(object.failureThreshold)
+        ? globalThis.Number(object.failureThreshold)
+        : isSet(object.failure_threshold)
+        ? globalThis.Number(object.failure_threshold)
+        : 0,
+      terminationGracePeriodSeconds: isSet(object.terminationGracePeriodSeconds)
+        ? BigInt(object.terminationGracePeriodSeconds)
+        : isSet(object.termination_grace_period_seconds)
+        ? BigInt(object.termination_grace_period_seconds)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Probe): unknown {
+    const obj: any = {};
+    if (message.exec !== undefined) {
+      obj.exec = ExecAction.toJSON(message.exec);
+    }
+    if (message.httpGet !== undefined) {
+      obj.httpGet = HTTPGetAction.toJSON(message.httpGet);
+    }
+    if (message.tcpSocket !== undefined) {
+      obj.tcpSocket = TCPSocketAction.toJSON(message.tcpSocket);
+    }
+    if (message.grpc !== undefined) {
+      obj.grpc = GRPCAction.toJSON(message.grpc);
+    }
+    if (message.initialDelaySeconds !== 0) {
+      obj.initialDelaySeconds = Math.round(message.initialDelaySeconds);
+    }
+    if (message.timeoutSeconds !== 0) {
+      obj.timeoutSeconds = Math.round(message.timeoutSeconds);
+    }
+    if (message.periodSeconds !== 0) {
+      obj.periodSeconds = Math.round(message.periodSeconds);
+    }
+    if (message.successThreshold !== 0) {
+      obj.successThreshold = Math.round(message.successThreshold);
+    }
+    if (message.failureThreshold !== 0) {
+      obj.failureThreshold = Math.round(message.failureThreshold);
+    }
+    if (message.terminationGracePeriodSeconds !== undefined) {
+      obj.terminationGracePeriodSeconds = message.terminationGracePeriodSeconds.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Probe>, I>>(base?: I): Probe {
+    return Probe.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Probe>, I>>(object: I): Probe {
+    const message = createBaseProbe();
+    message.exec = (object.exec !== undefined && object.exec !== null)
+      ? ExecAction.fromPartial(object.exec)
+      : undefined;
+    message.httpGet = (object.httpGet !== undefined && object.httpGet !== null)
+      ? HTTPGetAction.fromPartial(object.httpGet)
+      : undefined;
+    message.tcpSocket = (object.tcpSocket !== undefined && object.tcpSocket !== null)
+      ? TCPSocketAction.fromPartial(object.tcpSocket)
+      : undefined;
+    message.grpc = (object.grpc !== undefined && object.grpc !== null)
+      ? GRPCAction.fromPartial(object.grpc)
+      : undefined;
+    message.initialDelaySeconds = object.initialDelaySeconds ?? 0;
+    message.timeoutSeconds = object.timeoutSeconds ?? 0;
+    message.periodSeconds = object.periodSeconds ?? 0;
+    message.successThreshold = object.successThreshold ?? 0;
+    message.failureThreshold = object.failureThreshold ?? 0;
+    message.terminationGracePeriodSeconds =
+      (object.terminationGracePeriodSeconds !== undefined && object.terminationGracePeriodSeconds !== null)
+        ? BigInt(object.terminationGracePeriodSeconds)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseLifecycleHandler(): LifecycleHandler {
+  return { exec: undefined, httpGet: undefined, tcpSocket: undefined, sleep: undefined };
+}
+
+export const LifecycleHandler: MessageFns<LifecycleHandler> = {
+  encode(message: LifecycleHandler, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.exec !== undefined) {
+      ExecAction.encode(message.exec, writer.uint32(10).fork()).join();
+    }
+    if (message.httpGet !== undefined) {
+      HTTPGetAction.encode(message.httpGet, writer.uint32(18).fork()).join();
+    }
+    if (message.tcpSocket !== undefined) {
+      TCPSocketAction.encode(message.tcpSocket, writer.uint32(26).fork()).join();
+    }
+    if (message.sleep !== undefined) {
+      SleepAction.encode(message.sleep, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LifecycleHandler {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLifecycleHandler();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.exec = ExecAction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.httpGet = HTTPGetAction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tcpSocket = TCPSocketAction.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sleep = SleepAction.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LifecycleHandler {
+    return {
+      exec: isSet(object.exec) ? ExecAction.fromJSON(object.exec) : undefined,
+      httpGet: isSet(object.httpGet)
+        ? HTTPGetAction.fromJSON(object.httpGet)
+        : isSet(object.http_get)
+        ? HTTPGetAction.fromJSON(object.http_get)
+        : undefined,
+      tcpSocket: isSet(object.tcpSocket)
+        ? TCPSocketAction.fromJSON(object.tcpSocket)
+        : isSet(object.tcp_socket)
+        ? TCPSocketAction.fromJSON(object.tcp_socket)
+        : undefined,
+      sleep: isSet(object.sleep) ? SleepAction.fromJSON(object.sleep) : undefined,
+    };
+  },
+
+  toJSON(message: LifecycleHandler): unknown {
+    const obj: any = {};
+    if (message.exec !== undefined) {
+      obj.exec = ExecAction.toJSON(message.exec);
+    }
+    if (message.httpGet !== undefined) {
+      obj.httpGet = HTTPGetAction.toJSON(message.httpGet);
+    }
+    if (message.tcpSocket !== undefined) {
+      obj.tcpSocket = TCPSocketAction.toJSON(message.tcpSocket);
+    }
+    if (message.sleep !== undefined) {
+      obj.sleep = SleepAction.toJSON(message.sleep);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LifecycleHandler>, I>>(base?: I): LifecycleHandler {
+    return LifecycleHandler.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LifecycleHandler>, I>>(object: I): LifecycleHandler {
+    const message = createBaseLifecycleHandler();
+    message.exec = (object.exec !== undefined && object.exec !== null)
+      ? ExecAction.fromPartial(object.exec)
+      : undefined;
+    message.httpGet = (object.httpGet !== undefined && object.httpGet !== null)
+      ? HTTPGetAction.fromPartial(object.httpGet)
+      : undefined;
+    message.tcpSocket = (object.tcpSocket !== undefined && object.tcpSocket !== null)
+      ? TCPSocketAction.fromPartial(object.tcpSocket)
+      : undefined;
+    message.sleep = (object.sleep !== undefined && object.sleep !== null)
+      ? SleepAction.fromPartial(object.sleep)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLifecycle(): Lifecycle {
+  return { postStart: undefined, preStop: undefined };
+}
+
+export const Lifecycle: MessageFns<Lifecycle> = {
+  encode(message: Lifecycle, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.postStart !== undefined) {
+      LifecycleHandler.encode(message.postStart, writer.uint32(10).fork()).join();
+    }
+    if (message.preStop !== undefined) {
+      LifecycleHandler.encode(message.preStop, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Lifecycle {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLifecycle();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.postStart = LifecycleHandler.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.preStop = LifecycleHandler.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Lifecycle {
+    return {
+      postStart: isSet(object.postStart)
+        ? LifecycleHandler.fromJSON(object.postStart)
+        : isSet(object.post_start)
+        ? LifecycleHandler.fromJSON(object.post_start)
+        : undefined,
+      preStop: isSet(object.preStop)
+        ? LifecycleHandler.fromJSON(object.preStop)
+        : isSet(object.pre_stop)
+        ? LifecycleHandler.fromJSON(object.pre_stop)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Lifecycle): unknown {
+    const obj: any = {};
+    if (message.postStart !== undefined) {
+      obj.postStart = LifecycleHandler.toJSON(message.postStart);
+    }
+    if (message.preStop !== undefined) {
+      obj.preStop = LifecycleHandler.toJSON(message.preStop);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Lifecycle>, I>>(base?: I): Lifecycle {
+    return Lifecycle.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Lifecycle>, I>>(object: I): Lifecycle {
+    const message = createBaseLifecycle();
+    message.postStart = (object.postStart !== undefined && object.postStart !== null)
+      ? LifecycleHandler.fromPartial(object.postStart)
+      : undefined;
+    message.preStop = (object.preStop !== undefined && object.preStop !== null)
+      ? LifecycleHandler.fromPartial(object.preStop)
+      : undefined;
     return message;
   },
 };
@@ -1862,6 +3977,17 @@ function createBaseContainer(): Container {
     resources: undefined,
     volumeMounts: [],
     securityContext: undefined,
+    livenessProbe: undefined,
+    readinessProbe: undefined,
+    startupProbe: undefined,
+    lifecycle: undefined,
+    envFrom: [],
+    terminationMessagePath: "",
+    terminationMessagePolicy: "",
+    restartPolicy: undefined,
+    stdin: false,
+    stdinOnce: false,
+    tty: false,
   };
 }
 
@@ -1899,6 +4025,39 @@ export const Container: MessageFns<Container> = {
     }
     if (message.securityContext !== undefined) {
       SecurityContext.encode(message.securityContext, writer.uint32(90).fork()).join();
+    }
+    if (message.livenessProbe !== undefined) {
+      Probe.encode(message.livenessProbe, writer.uint32(98).fork()).join();
+    }
+    if (message.readinessProbe !== undefined) {
+      Probe.encode(message.readinessProbe, writer.uint32(106).fork()).join();
+    }
+    if (message.startupProbe !== undefined) {
+      Probe.encode(message.startupProbe, writer.uint32(114).fork()).join();
+    }
+    if (message.lifecycle !== undefined) {
+      Lifecycle.encode(message.lifecycle, writer.uint32(122).fork()).join();
+    }
+    for (const v of message.envFrom) {
+      EnvFromSource.encode(v!, writer.uint32(130).fork()).join();
+    }
+    if (message.terminationMessagePath !== "") {
+      writer.uint32(138).string(message.terminationMessagePath);
+    }
+    if (message.terminationMessagePolicy !== "") {
+      writer.uint32(146).string(message.terminationMessagePolicy);
+    }
+    if (message.restartPolicy !== undefined) {
+      writer.uint32(154).string(message.restartPolicy);
+    }
+    if (message.stdin !== false) {
+      writer.uint32(160).bool(message.stdin);
+    }
+    if (message.stdinOnce !== false) {
+      writer.uint32(168).bool(message.stdinOnce);
+    }
+    if (message.tty !== false) {
+      writer.uint32(176).bool(message.tty);
     }
     return writer;
   },
@@ -2004,6 +4163,94 @@ export const Container: MessageFns<Container> = {
             message.securityContext = SecurityContext.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.livenessProbe = Probe.decode(reader, reader.uint32());
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.readinessProbe = Probe.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.startupProbe = Probe.decode(reader, reader.uint32());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.lifecycle = Lifecycle.decode(reader, reader.uint32());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.envFrom.push(EnvFromSource.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.terminationMessagePath = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.terminationMessagePolicy = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.restartPolicy = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.stdin = reader.bool();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.stdinOnce = reader.bool();
+            continue;
+          }
+          case 22: {
+            if (tag !== 176) {
+              break;
+            }
+
+            message.tty = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2045,6 +4292,49 @@ export const Container: MessageFns<Container> = {
         : isSet(object.security_context)
         ? SecurityContext.fromJSON(object.security_context)
         : undefined,
+      livenessProbe: isSet(object.livenessProbe)
+        ? Probe.fromJSON(object.livenessProbe)
+        : isSet(object.liveness_probe)
+        ? Probe.fromJSON(object.liveness_probe)
+        : undefined,
+      readinessProbe: isSet(object.readinessProbe)
+        ? Probe.fromJSON(object.readinessProbe)
+        : isSet(object.readiness_probe)
+        ? Probe.fromJSON(object.readiness_probe)
+        : undefined,
+      startupProbe: isSet(object.startupProbe)
+        ? Probe.fromJSON(object.startupProbe)
+        : isSet(object.startup_probe)
+        ? Probe.fromJSON(object.startup_probe)
+        : undefined,
+      lifecycle: isSet(object.lifecycle) ? Lifecycle.fromJSON(object.lifecycle) : undefined,
+      envFrom: globalThis.Array.isArray(object?.envFrom)
+        ? object.envFrom.map((e: any) => EnvFromSource.fromJSON(e))
+        : globalThis.Array.isArray(object?.env_from)
+        ? object.env_from.map((e: any) => EnvFromSource.fromJSON(e))
+        : [],
+      terminationMessagePath: isSet(object.terminationMessagePath)
+        ? globalThis.String(object.terminationMessagePath)
+        : isSet(object.termination_message_path)
+        ? globalThis.String(object.termination_message_path)
+        : "",
+      terminationMessagePolicy: isSet(object.terminationMessagePolicy)
+        ? globalThis.String(object.terminationMessagePolicy)
+        : isSet(object.termination_message_policy)
+        ? globalThis.String(object.termination_message_policy)
+        : "",
+      restartPolicy: isSet(object.restartPolicy)
+        ? globalThis.String(object.restartPolicy)
+        : isSet(object.restart_policy)
+        ? globalThis.String(object.restart_policy)
+        : undefined,
+      stdin: isSet(object.stdin) ? globalThis.Boolean(object.stdin) : false,
+      stdinOnce: isSet(object.stdinOnce)
+        ? globalThis.Boolean(object.stdinOnce)
+        : isSet(object.stdin_once)
+        ? globalThis.Boolean(object.stdin_once)
+        : false,
+      tty: isSet(object.tty) ? globalThis.Boolean(object.tty) : false,
     };
   },
 
@@ -2083,6 +4373,39 @@ export const Container: MessageFns<Container> = {
     if (message.securityContext !== undefined) {
       obj.securityContext = SecurityContext.toJSON(message.securityContext);
     }
+    if (message.livenessProbe !== undefined) {
+      obj.livenessProbe = Probe.toJSON(message.livenessProbe);
+    }
+    if (message.readinessProbe !== undefined) {
+      obj.readinessProbe = Probe.toJSON(message.readinessProbe);
+    }
+    if (message.startupProbe !== undefined) {
+      obj.startupProbe = Probe.toJSON(message.startupProbe);
+    }
+    if (message.lifecycle !== undefined) {
+      obj.lifecycle = Lifecycle.toJSON(message.lifecycle);
+    }
+    if (message.envFrom?.length) {
+      obj.envFrom = message.envFrom.map((e) => EnvFromSource.toJSON(e));
+    }
+    if (message.terminationMessagePath !== "") {
+      obj.terminationMessagePath = message.terminationMessagePath;
+    }
+    if (message.terminationMessagePolicy !== "") {
+      obj.terminationMessagePolicy = message.terminationMessagePolicy;
+    }
+    if (message.restartPolicy !== undefined) {
+      obj.restartPolicy = message.restartPolicy;
+    }
+    if (message.stdin !== false) {
+      obj.stdin = message.stdin;
+    }
+    if (message.stdinOnce !== false) {
+      obj.stdinOnce = message.stdinOnce;
+    }
+    if (message.tty !== false) {
+      obj.tty = message.tty;
+    }
     return obj;
   },
 
@@ -2106,6 +4429,25 @@ export const Container: MessageFns<Container> = {
     message.securityContext = (object.securityContext !== undefined && object.securityContext !== null)
       ? SecurityContext.fromPartial(object.securityContext)
       : undefined;
+    message.livenessProbe = (object.livenessProbe !== undefined && object.livenessProbe !== null)
+      ? Probe.fromPartial(object.livenessProbe)
+      : undefined;
+    message.readinessProbe = (object.readinessProbe !== undefined && object.readinessProbe !== null)
+      ? Probe.fromPartial(object.readinessProbe)
+      : undefined;
+    message.startupProbe = (object.startupProbe !== undefined && object.startupProbe !== null)
+      ? Probe.fromPartial(object.startupProbe)
+      : undefined;
+    message.lifecycle = (object.lifecycle !== undefined && object.lifecycle !== null)
+      ? Lifecycle.fromPartial(object.lifecycle)
+      : undefined;
+    message.envFrom = object.envFrom?.map((e) => EnvFromSource.fromPartial(e)) || [];
+    message.terminationMessagePath = object.terminationMessagePath ?? "";
+    message.terminationMessagePolicy = object.terminationMessagePolicy ?? "";
+    message.restartPolicy = object.restartPolicy ?? undefined;
+    message.stdin = object.stdin ?? false;
+    message.stdinOnce = object.stdinOnce ?? false;
+    message.tty = object.tty ?? false;
     return message;
   },
 };
@@ -3722,6 +6064,226 @@ export const CSIVolumeSource_VolumeAttributesEntry: MessageFns<CSIVolumeSource_V
   },
 };
 
+function createBaseDownwardAPIVolumeFile(): DownwardAPIVolumeFile {
+  return { path: "", fieldRef: undefined, resourceFieldRef: undefined, mode: undefined };
+}
+
+export const DownwardAPIVolumeFile: MessageFns<DownwardAPIVolumeFile> = {
+  encode(message: DownwardAPIVolumeFile, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.fieldRef !== undefined) {
+      ObjectFieldSelector.encode(message.fieldRef, writer.uint32(18).fork()).join();
+    }
+    if (message.resourceFieldRef !== undefined) {
+      ResourceFieldSelector.encode(message.resourceFieldRef, writer.uint32(26).fork()).join();
+    }
+    if (message.mode !== undefined) {
+      writer.uint32(32).int32(message.mode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownwardAPIVolumeFile {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownwardAPIVolumeFile();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fieldRef = ObjectFieldSelector.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.resourceFieldRef = ResourceFieldSelector.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.mode = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownwardAPIVolumeFile {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      fieldRef: isSet(object.fieldRef)
+        ? ObjectFieldSelector.fromJSON(object.fieldRef)
+        : isSet(object.field_ref)
+        ? ObjectFieldSelector.fromJSON(object.field_ref)
+        : undefined,
+      resourceFieldRef: isSet(object.resourceFieldRef)
+        ? ResourceFieldSelector.fromJSON(object.resourceFieldRef)
+        : isSet(object.resource_field_ref)
+        ? ResourceFieldSelector.fromJSON(object.resource_field_ref)
+        : undefined,
+      mode: isSet(object.mode) ? globalThis.Number(object.mode) : undefined,
+    };
+  },
+
+  toJSON(message: DownwardAPIVolumeFile): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.fieldRef !== undefined) {
+      obj.fieldRef = ObjectFieldSelector.toJSON(message.fieldRef);
+    }
+    if (message.resourceFieldRef !== undefined) {
+      obj.resourceFieldRef = ResourceFieldSelector.toJSON(message.resourceFieldRef);
+    }
+    if (message.mode !== undefined) {
+      obj.mode = Math.round(message.mode);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownwardAPIVolumeFile>, I>>(base?: I): DownwardAPIVolumeFile {
+    return DownwardAPIVolumeFile.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownwardAPIVolumeFile>, I>>(object: I): DownwardAPIVolumeFile {
+    const message = createBaseDownwardAPIVolumeFile();
+    message.path = object.path ?? "";
+    message.fieldRef = (object.fieldRef !== undefined && object.fieldRef !== null)
+      ? ObjectFieldSelector.fromPartial(object.fieldRef)
+      : undefined;
+    message.resourceFieldRef = (object.resourceFieldRef !== undefined && object.resourceFieldRef !== null)
+      ? ResourceFieldSelector.fromPartial(object.resourceFieldRef)
+      : undefined;
+    message.mode = object.mode ?? undefined;
+    return message;
+  },
+};
+
+function createBaseDownwardAPIVolumeSource(): DownwardAPIVolumeSource {
+  return { items: [], defaultMode: undefined };
+}
+
+export const DownwardAPIVolumeSource: MessageFns<DownwardAPIVolumeSource> = {
+  encode(message: DownwardAPIVolumeSource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.items) {
+      DownwardAPIVolumeFile.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.defaultMode !== undefined) {
+      writer.uint32(16).int32(message.defaultMode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownwardAPIVolumeSource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownwardAPIVolumeSource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.items.push(DownwardAPIVolumeFile.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.defaultMode = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownwardAPIVolumeSource {
+    return {
+      items: globalThis.Array.isArray(object?.items)
+        ? object.items.map((e: any) => DownwardAPIVolumeFile.fromJSON(e))
+        : [],
+      defaultMode: isSet(object.defaultMode)
+        ? globalThis.Number(object.defaultMode)
+        : isSet(object.default_mode)
+        ? globalThis.Number(object.default_mode)
+        : undefined,
+    };
+  },
+
+  toJSON(message: DownwardAPIVolumeSource): unknown {
+    const obj: any = {};
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => DownwardAPIVolumeFile.toJSON(e));
+    }
+    if (message.defaultMode !== undefined) {
+      obj.defaultMode = Math.round(message.defaultMode);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownwardAPIVolumeSource>, I>>(base?: I): DownwardAPIVolumeSource {
+    return DownwardAPIVolumeSource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownwardAPIVolumeSource>, I>>(object: I): DownwardAPIVolumeSource {
+    const message = createBaseDownwardAPIVolumeSource();
+    message.items = object.items?.map((e) => DownwardAPIVolumeFile.fromPartial(e)) || [];
+    message.defaultMode = object.defaultMode ?? undefined;
+    return message;
+  },
+};
+
 function createBaseVolume(): Volume {
   return {
     name: "",
@@ -3730,6 +6292,7 @@ function createBaseVolume(): Volume {
     configMap: undefined,
     secret: undefined,
     csi: undefined,
+    downwardApi: undefined,
   };
 }
 
@@ -3752,6 +6315,9 @@ export const Volume: MessageFns<Volume> = {
     }
     if (message.csi !== undefined) {
       CSIVolumeSource.encode(message.csi, writer.uint32(50).fork()).join();
+    }
+    if (message.downwardApi !== undefined) {
+      DownwardAPIVolumeSource.encode(message.downwardApi, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -3817,6 +6383,14 @@ export const Volume: MessageFns<Volume> = {
             message.csi = CSIVolumeSource.decode(reader, reader.uint32());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.downwardApi = DownwardAPIVolumeSource.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3849,6 +6423,11 @@ export const Volume: MessageFns<Volume> = {
         : undefined,
       secret: isSet(object.secret) ? SecretVolumeSource.fromJSON(object.secret) : undefined,
       csi: isSet(object.csi) ? CSIVolumeSource.fromJSON(object.csi) : undefined,
+      downwardApi: isSet(object.downwardAPI)
+        ? DownwardAPIVolumeSource.fromJSON(object.downwardAPI)
+        : isSet(object.downward_api)
+        ? DownwardAPIVolumeSource.fromJSON(object.downward_api)
+        : undefined,
     };
   },
 
@@ -3871,6 +6450,9 @@ export const Volume: MessageFns<Volume> = {
     }
     if (message.csi !== undefined) {
       obj.csi = CSIVolumeSource.toJSON(message.csi);
+    }
+    if (message.downwardApi !== undefined) {
+      obj.downwardAPI = DownwardAPIVolumeSource.toJSON(message.downwardApi);
     }
     return obj;
   },
@@ -3896,6 +6478,9 @@ export const Volume: MessageFns<Volume> = {
     message.csi = (object.csi !== undefined && object.csi !== null)
       ? CSIVolumeSource.fromPartial(object.csi)
       : undefined;
+    message.downwardApi = (object.downwardApi !== undefined && object.downwardApi !== null)
+      ? DownwardAPIVolumeSource.fromPartial(object.downwardApi)
+      : undefined;
     return message;
   },
 };
@@ -3915,6 +6500,7 @@ function createBasePodSpec(): PodSpec {
     securityContext: undefined,
     hostPid: false,
     hostIpc: false,
+    initContainers: [],
   };
 }
 
@@ -3963,6 +6549,9 @@ export const PodSpec: MessageFns<PodSpec> = {
     }
     if (message.hostIpc !== false) {
       writer.uint32(104).bool(message.hostIpc);
+    }
+    for (const v of message.initContainers) {
+      Container.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -4084,6 +6673,14 @@ export const PodSpec: MessageFns<PodSpec> = {
             message.hostIpc = reader.bool();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.initContainers.push(Container.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4149,6 +6746,11 @@ export const PodSpec: MessageFns<PodSpec> = {
         : isSet(object.host_ipc)
         ? globalThis.Boolean(object.host_ipc)
         : false,
+      initContainers: globalThis.Array.isArray(object?.initContainers)
+        ? object.initContainers.map((e: any) => Container.fromJSON(e))
+        : globalThis.Array.isArray(object?.init_containers)
+        ? object.init_containers.map((e: any) => Container.fromJSON(e))
+        : [],
     };
   },
 
@@ -4193,6 +6795,9 @@ export const PodSpec: MessageFns<PodSpec> = {
     if (message.hostIpc !== false) {
       obj.hostIPC = message.hostIpc;
     }
+    if (message.initContainers?.length) {
+      obj.initContainers = message.initContainers.map((e) => Container.toJSON(e));
+    }
     return obj;
   },
 
@@ -4219,6 +6824,7 @@ export const PodSpec: MessageFns<PodSpec> = {
       : undefined;
     message.hostPid = object.hostPid ?? false;
     message.hostIpc = object.hostIpc ?? false;
+    message.initContainers = object.initContainers?.map((e) => Container.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5119,6 +7725,8 @@ function createBasePodStatus(): PodStatus {
     podIps: [],
     startTime: undefined,
     containerStatuses: [],
+    initContainerStatuses: [],
+    qosClass: "",
   };
 }
 
@@ -5150,6 +7758,12 @@ export const PodStatus: MessageFns<PodStatus> = {
     }
     for (const v of message.containerStatuses) {
       ContainerStatus.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.initContainerStatuses) {
+      ContainerStatus.encode(v!, writer.uint32(82).fork()).join();
+    }
+    if (message.qosClass !== "") {
+      writer.uint32(90).string(message.qosClass);
     }
     return writer;
   },
@@ -5239,6 +7853,22 @@ export const PodStatus: MessageFns<PodStatus> = {
             message.containerStatuses.push(ContainerStatus.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.initContainerStatuses.push(ContainerStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.qosClass = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5284,6 +7914,16 @@ export const PodStatus: MessageFns<PodStatus> = {
         : globalThis.Array.isArray(object?.container_statuses)
         ? object.container_statuses.map((e: any) => ContainerStatus.fromJSON(e))
         : [],
+      initContainerStatuses: globalThis.Array.isArray(object?.initContainerStatuses)
+        ? object.initContainerStatuses.map((e: any) => ContainerStatus.fromJSON(e))
+        : globalThis.Array.isArray(object?.init_container_statuses)
+        ? object.init_container_statuses.map((e: any) => ContainerStatus.fromJSON(e))
+        : [],
+      qosClass: isSet(object.qosClass)
+        ? globalThis.String(object.qosClass)
+        : isSet(object.qos_class)
+        ? globalThis.String(object.qos_class)
+        : "",
     };
   },
 
@@ -5316,6 +7956,12 @@ export const PodStatus: MessageFns<PodStatus> = {
     if (message.containerStatuses?.length) {
       obj.containerStatuses = message.containerStatuses.map((e) => ContainerStatus.toJSON(e));
     }
+    if (message.initContainerStatuses?.length) {
+      obj.initContainerStatuses = message.initContainerStatuses.map((e) => ContainerStatus.toJSON(e));
+    }
+    if (message.qosClass !== "") {
+      obj.qosClass = message.qosClass;
+    }
     return obj;
   },
 
@@ -5333,6 +7979,8 @@ export const PodStatus: MessageFns<PodStatus> = {
     message.podIps = object.podIps?.map((e) => PodIP.fromPartial(e)) || [];
     message.startTime = object.startTime ?? undefined;
     message.containerStatuses = object.containerStatuses?.map((e) => ContainerStatus.fromPartial(e)) || [];
+    message.initContainerStatuses = object.initContainerStatuses?.map((e) => ContainerStatus.fromPartial(e)) || [];
+    message.qosClass = object.qosClass ?? "";
     return message;
   },
 };
@@ -9452,6 +12100,830 @@ export const DeleteResponse: MessageFns<DeleteResponse> = {
   },
 };
 
+function createBaseObjectReference(): ObjectReference {
+  return { kind: "", namespace: "", name: "", uid: "", fieldPath: "" };
+}
+
+export const ObjectReference: MessageFns<ObjectReference> = {
+  encode(message: ObjectReference, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(18).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.uid !== "") {
+      writer.uint32(34).string(message.uid);
+    }
+    if (message.fieldPath !== "") {
+      writer.uint32(42).string(message.fieldPath);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ObjectReference {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseObjectReference();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.uid = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.fieldPath = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ObjectReference {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
+      fieldPath: isSet(object.fieldPath)
+        ? globalThis.String(object.fieldPath)
+        : isSet(object.field_path)
+        ? globalThis.String(object.field_path)
+        : "",
+    };
+  },
+
+  toJSON(message: ObjectReference): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.uid !== "") {
+      obj.uid = message.uid;
+    }
+    if (message.fieldPath !== "") {
+      obj.fieldPath = message.fieldPath;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ObjectReference>, I>>(base?: I): ObjectReference {
+    return ObjectReference.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ObjectReference>, I>>(object: I): ObjectReference {
+    const message = createBaseObjectReference();
+    message.kind = object.kind ?? "";
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.uid = object.uid ?? "";
+    message.fieldPath = object.fieldPath ?? "";
+    return message;
+  },
+};
+
+function createBaseEventSource(): EventSource {
+  return { component: "", host: "" };
+}
+
+export const EventSource: MessageFns<EventSource> = {
+  encode(message: EventSource, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.component !== "") {
+      writer.uint32(10).string(message.component);
+    }
+    if (message.host !== "") {
+      writer.uint32(18).string(message.host);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EventSource {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEventSource();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.component = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.host = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EventSource {
+    return {
+      component: isSet(object.component) ? globalThis.String(object.component) : "",
+      host: isSet(object.host) ? globalThis.String(object.host) : "",
+    };
+  },
+
+  toJSON(message: EventSource): unknown {
+    const obj: any = {};
+    if (message.component !== "") {
+      obj.component = message.component;
+    }
+    if (message.host !== "") {
+      obj.host = message.host;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EventSource>, I>>(base?: I): EventSource {
+    return EventSource.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EventSource>, I>>(object: I): EventSource {
+    const message = createBaseEventSource();
+    message.component = object.component ?? "";
+    message.host = object.host ?? "";
+    return message;
+  },
+};
+
+function createBaseEvent(): Event {
+  return {
+    metadata: undefined,
+    involvedObject: undefined,
+    reason: "",
+    message: "",
+    source: undefined,
+    firstTimestamp: undefined,
+    lastTimestamp: undefined,
+    count: 0,
+    type: "",
+  };
+}
+
+export const Event: MessageFns<Event> = {
+  encode(message: Event, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      ObjectMeta.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.involvedObject !== undefined) {
+      ObjectReference.encode(message.involvedObject, writer.uint32(18).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    if (message.source !== undefined) {
+      EventSource.encode(message.source, writer.uint32(42).fork()).join();
+    }
+    if (message.firstTimestamp !== undefined) {
+      Timestamp.encode(toTimestamp(message.firstTimestamp), writer.uint32(50).fork()).join();
+    }
+    if (message.lastTimestamp !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastTimestamp), writer.uint32(58).fork()).join();
+    }
+    if (message.count !== 0) {
+      writer.uint32(64).int32(message.count);
+    }
+    if (message.type !== "") {
+      writer.uint32(74).string(message.type);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Event {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = ObjectMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.involvedObject = ObjectReference.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.source = EventSource.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.firstTimestamp = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lastTimestamp = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Event {
+    return {
+      metadata: isSet(object.metadata) ? ObjectMeta.fromJSON(object.metadata) : undefined,
+      involvedObject: isSet(object.involvedObject)
+        ? ObjectReference.fromJSON(object.involvedObject)
+        : isSet(object.involved_object)
+        ? ObjectReference.fromJSON(object.involved_object)
+        : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      source: isSet(object.source) ? EventSource.fromJSON(object.source) : undefined,
+      firstTimestamp: isSet(object.firstTimestamp)
+        ? fromJsonTimestamp(object.firstTimestamp)
+        : isSet(object.first_timestamp)
+        ? fromJsonTimestamp(object.first_timestamp)
+        : undefined,
+      lastTimestamp: isSet(object.lastTimestamp)
+        ? fromJsonTimestamp(object.lastTimestamp)
+        : isSet(object.last_timestamp)
+        ? fromJsonTimestamp(object.last_timestamp)
+        : undefined,
+      count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+    };
+  },
+
+  toJSON(message: Event): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = ObjectMeta.toJSON(message.metadata);
+    }
+    if (message.involvedObject !== undefined) {
+      obj.involvedObject = ObjectReference.toJSON(message.involvedObject);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.source !== undefined) {
+      obj.source = EventSource.toJSON(message.source);
+    }
+    if (message.firstTimestamp !== undefined) {
+      obj.firstTimestamp = message.firstTimestamp.toISOString();
+    }
+    if (message.lastTimestamp !== undefined) {
+      obj.lastTimestamp = message.lastTimestamp.toISOString();
+    }
+    if (message.count !== 0) {
+      obj.count = Math.round(message.count);
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Event>, I>>(base?: I): Event {
+    return Event.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Event>, I>>(object: I): Event {
+    const message = createBaseEvent();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? ObjectMeta.fromPartial(object.metadata)
+      : undefined;
+    message.involvedObject = (object.involvedObject !== undefined && object.involvedObject !== null)
+      ? ObjectReference.fromPartial(object.involvedObject)
+      : undefined;
+    message.reason = object.reason ?? "";
+    message.message = object.message ?? "";
+    message.source = (object.source !== undefined && object.source !== null)
+      ? EventSource.fromPartial(object.source)
+      : undefined;
+    message.firstTimestamp = object.firstTimestamp ?? undefined;
+    message.lastTimestamp = object.lastTimestamp ?? undefined;
+    message.count = object.count ?? 0;
+    message.type = object.type ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateEventRequest(): CreateEventRequest {
+  return { event: undefined };
+}
+
+export const CreateEventRequest: MessageFns<CreateEventRequest> = {
+  encode(message: CreateEventRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== undefined) {
+      Event.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateEventRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateEventRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = Event.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateEventRequest {
+    return { event: isSet(object.event) ? Event.fromJSON(object.event) : undefined };
+  },
+
+  toJSON(message: CreateEventRequest): unknown {
+    const obj: any = {};
+    if (message.event !== undefined) {
+      obj.event = Event.toJSON(message.event);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateEventRequest>, I>>(base?: I): CreateEventRequest {
+    return CreateEventRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateEventRequest>, I>>(object: I): CreateEventRequest {
+    const message = createBaseCreateEventRequest();
+    message.event = (object.event !== undefined && object.event !== null) ? Event.fromPartial(object.event) : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateEventRequest(): UpdateEventRequest {
+  return { event: undefined };
+}
+
+export const UpdateEventRequest: MessageFns<UpdateEventRequest> = {
+  encode(message: UpdateEventRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== undefined) {
+      Event.encode(message.event, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateEventRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateEventRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = Event.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateEventRequest {
+    return { event: isSet(object.event) ? Event.fromJSON(object.event) : undefined };
+  },
+
+  toJSON(message: UpdateEventRequest): unknown {
+    const obj: any = {};
+    if (message.event !== undefined) {
+      obj.event = Event.toJSON(message.event);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateEventRequest>, I>>(base?: I): UpdateEventRequest {
+    return UpdateEventRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateEventRequest>, I>>(object: I): UpdateEventRequest {
+    const message = createBaseUpdateEventRequest();
+    message.event = (object.event !== undefined && object.event !== null) ? Event.fromPartial(object.event) : undefined;
+    return message;
+  },
+};
+
+function createBaseListEventsRequest(): ListEventsRequest {
+  return {
+    orgId: "",
+    projectId: "",
+    namespace: "",
+    involvedObjectUid: "",
+    involvedObjectName: "",
+    involvedObjectKind: "",
+  };
+}
+
+export const ListEventsRequest: MessageFns<ListEventsRequest> = {
+  encode(message: ListEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orgId !== "") {
+      writer.uint32(10).string(message.orgId);
+    }
+    if (message.projectId !== "") {
+      writer.uint32(18).string(message.projectId);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    if (message.involvedObjectUid !== "") {
+      writer.uint32(34).string(message.involvedObjectUid);
+    }
+    if (message.involvedObjectName !== "") {
+      writer.uint32(42).string(message.involvedObjectName);
+    }
+    if (message.involvedObjectKind !== "") {
+      writer.uint32(50).string(message.involvedObjectKind);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orgId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.involvedObjectUid = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.involvedObjectName = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.involvedObjectKind = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEventsRequest {
+    return {
+      orgId: isSet(object.orgId)
+        ? globalThis.String(object.orgId)
+        : isSet(object.org_id)
+        ? globalThis.String(object.org_id)
+        : "",
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      involvedObjectUid: isSet(object.involvedObjectUid)
+        ? globalThis.String(object.involvedObjectUid)
+        : isSet(object.involved_object_uid)
+        ? globalThis.String(object.involved_object_uid)
+        : "",
+      involvedObjectName: isSet(object.involvedObjectName)
+        ? globalThis.String(object.involvedObjectName)
+        : isSet(object.involved_object_name)
+        ? globalThis.String(object.involved_object_name)
+        : "",
+      involvedObjectKind: isSet(object.involvedObjectKind)
+        ? globalThis.String(object.involvedObjectKind)
+        : isSet(object.involved_object_kind)
+        ? globalThis.String(object.involved_object_kind)
+        : "",
+    };
+  },
+
+  toJSON(message: ListEventsRequest): unknown {
+    const obj: any = {};
+    if (message.orgId !== "") {
+      obj.orgId = message.orgId;
+    }
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.involvedObjectUid !== "") {
+      obj.involvedObjectUid = message.involvedObjectUid;
+    }
+    if (message.involvedObjectName !== "") {
+      obj.involvedObjectName = message.involvedObjectName;
+    }
+    if (message.involvedObjectKind !== "") {
+      obj.involvedObjectKind = message.involvedObjectKind;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListEventsRequest>, I>>(base?: I): ListEventsRequest {
+    return ListEventsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListEventsRequest>, I>>(object: I): ListEventsRequest {
+    const message = createBaseListEventsRequest();
+    message.orgId = object.orgId ?? "";
+    message.projectId = object.projectId ?? "";
+    message.namespace = object.namespace ?? "";
+    message.involvedObjectUid = object.involvedObjectUid ?? "";
+    message.involvedObjectName = object.involvedObjectName ?? "";
+    message.involvedObjectKind = object.involvedObjectKind ?? "";
+    return message;
+  },
+};
+
+function createBaseListEventsResponse(): ListEventsResponse {
+  return { items: [] };
+}
+
+export const ListEventsResponse: MessageFns<ListEventsResponse> = {
+  encode(message: ListEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.items) {
+      Event.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.items.push(Event.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEventsResponse {
+    return { items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Event.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ListEventsResponse): unknown {
+    const obj: any = {};
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => Event.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListEventsResponse>, I>>(base?: I): ListEventsResponse {
+    return ListEventsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListEventsResponse>, I>>(object: I): ListEventsResponse {
+    const message = createBaseListEventsResponse();
+    message.items = object.items?.map((e) => Event.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 export type PodServiceService = typeof PodServiceService;
 export const PodServiceService = {
   createPod: {
@@ -9945,6 +13417,104 @@ export const SecretServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): SecretServiceClient;
   service: typeof SecretServiceService;
+  serviceName: string;
+};
+
+/**
+ * A node may create and update events only about pods bound to it (in their
+ * tenant) and about itself; users list the events of their own tenant.
+ */
+export type EventServiceService = typeof EventServiceService;
+export const EventServiceService = {
+  createEvent: {
+    path: "/k8shost.v1.EventService/CreateEvent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateEventRequest): Buffer => Buffer.from(CreateEventRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateEventRequest => CreateEventRequest.decode(value),
+    responseSerialize: (value: Event): Buffer => Buffer.from(Event.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Event => Event.decode(value),
+  },
+  updateEvent: {
+    path: "/k8shost.v1.EventService/UpdateEvent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateEventRequest): Buffer => Buffer.from(UpdateEventRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateEventRequest => UpdateEventRequest.decode(value),
+    responseSerialize: (value: Event): Buffer => Buffer.from(Event.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Event => Event.decode(value),
+  },
+  listEvents: {
+    path: "/k8shost.v1.EventService/ListEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListEventsRequest): Buffer => Buffer.from(ListEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListEventsRequest => ListEventsRequest.decode(value),
+    responseSerialize: (value: ListEventsResponse): Buffer => Buffer.from(ListEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListEventsResponse => ListEventsResponse.decode(value),
+  },
+} as const;
+
+export interface EventServiceServer extends UntypedServiceImplementation {
+  createEvent: handleUnaryCall<CreateEventRequest, Event>;
+  updateEvent: handleUnaryCall<UpdateEventRequest, Event>;
+  listEvents: handleUnaryCall<ListEventsRequest, ListEventsResponse>;
+}
+
+export interface EventServiceClient extends Client {
+  createEvent(
+    request: CreateEventRequest,
+    callback: (error: ServiceError | null, response: Event) => void,
+  ): ClientUnaryCall;
+  createEvent(
+    request: CreateEventRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Event) => void,
+  ): ClientUnaryCall;
+  createEvent(
+    request: CreateEventRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Event) => void,
+  ): ClientUnaryCall;
+  updateEvent(
+    request: UpdateEventRequest,
+    callback: (error: ServiceError | null, response: Event) => void,
+  ): ClientUnaryCall;
+  updateEvent(
+    request: UpdateEventRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Event) => void,
+  ): ClientUnaryCall;
+  updateEvent(
+    request: UpdateEventRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Event) => void,
+  ): ClientUnaryCall;
+  listEvents(
+    request: ListEventsRequest,
+    callback: (error: ServiceError | null, response: ListEventsResponse) => void,
+  ): ClientUnaryCall;
+  listEvents(
+    request: ListEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListEventsResponse) => void,
+  ): ClientUnaryCall;
+  listEvents(
+    request: ListEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListEventsResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const EventServiceClient = makeGenericClientConstructor(
+  EventServiceService,
+  "k8shost.v1.EventService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): EventServiceClient;
+  service: typeof EventServiceService;
   serviceName: string;
 };
 
