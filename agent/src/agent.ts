@@ -9,6 +9,7 @@ import type { AgentConfig } from "./config/schema";
 import { ControlPlane } from "./controlplane/client";
 import { PodSource } from "./controlplane/podsource";
 import { HostResolvConf } from "./dns/resolv";
+import { noEvents } from "./events/types";
 import { NovanetNetwork } from "./network/novanet";
 import { RuntimeManagedNetwork } from "./network/runtime-managed";
 import type { PodNetwork } from "./network/types";
@@ -80,7 +81,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   const settings = { nodeName: cfg.nodeName, cgroupRoot: cfg.cgroupRoot, clusterDNS: cfg.clusterDNS, hostDNS: new HostResolvConf(), memoryCapacityBytes: facts.memoryBytes, security: { ...cfg.security, seccompProfileRoot: join(cfg.rootDir, "seccomp") } };
   let gcDone!: () => void;
   const newSandboxGate = new Promise<void>((r) => (gcDone = r));
-  const syncer = new PodSyncer({ newSandboxGate, runtime, network, volumes, images: new ImageManager(runtime, readSecret), settings, log, finalize, networkCheckMs: cfg.network.novanet.checkSeconds * 1000 });
+  const syncer = new PodSyncer({ newSandboxGate, runtime, network, volumes, images: new ImageManager(runtime, readSecret), settings, log, finalize, events: noEvents, networkCheckMs: cfg.network.novanet.checkSeconds * 1000 });
   const status = new StatusManager(cp, log);
   const pods = new PodController(syncer, runtime, status, metrics, log, {
     relistMs: cfg.runtime.relistSeconds * 1000,

@@ -4,6 +4,7 @@
 import { errorMessage } from "@plasmacloud/common/errors";
 import type { Logger } from "@plasmacloud/common/log";
 import type { Container, Pod } from "@plasmacloud/proto/k8shost";
+import type { PodEvents } from "../events/types";
 import type { PodNetwork } from "../network/types";
 import { KeyedBackoff } from "../retry/backoff";
 import type { ContainerInfo, ContainerRequest, PodIdentity, PodRuntime, PodRuntimeState, SandboxInfo, SandboxRequest } from "../runtime/types";
@@ -28,6 +29,8 @@ export interface SyncDeps {
   networkCheckMs: number;
   /** Resolves once start-up network GC is done: a new attachment must not race it. */
   newSandboxGate?: Promise<void>;
+  /** Where Pulling/Created/Started/Killing/BackOff/... go (the kubelet's event recorder). */
+  events: PodEvents;
 }
 
 export interface SyncResult {
