@@ -15,6 +15,11 @@ function readStdin(): string {
 
 async function main(): Promise<void> {
   trace("main");
+  // An operator's check of what is installed; CNI runtimes never pass arguments.
+  if (process.argv.slice(2).includes("--version")) {
+    writeSync(1, (await import("./verbs/version.js")).about());
+    process.exit(0);
+  }
   const { out, code } = await run(process.env, readStdin());
   if (out) writeSync(1, `${out}\n`);
   // Exit now: nothing (e.g. a gRPC channel's timers) may delay the runtime.

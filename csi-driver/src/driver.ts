@@ -16,9 +16,10 @@ import { nodeService } from "./node";
 import { startRegistration, type RegistrationHandle } from "./registration";
 import { serveOnSocket, shutdown } from "./socket";
 import { StagingRecords } from "./volumes/records";
+import { RELEASE_VERSION } from "@plasmacloud/common/version";
 
 export const DRIVER_NAME = "csi.lightningstor.plasmacloud.io";
-export const DRIVER_VERSION = "0.1.0";
+export const DRIVER_VERSION = RELEASE_VERSION;
 
 export interface DriverConfig {
   driverName: string;

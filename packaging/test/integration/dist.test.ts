@@ -53,6 +53,8 @@ test("the installed executables tell their version with no Node on PATH", () => 
   // A CNI plugin's version query is the spec's VERSION verb.
   const cni = JSON.parse(execFileSync(installed(NOVANET), [], { ...bare, env: { CNI_COMMAND: "VERSION" }, input: "" })) as { supportedVersions: string[] };
   assert.ok(cni.supportedVersions.includes("1.1.0"), JSON.stringify(cni));
+  // And an operator's --version, as the reference plugins' about text, with the same release.
+  assert.equal(execFileSync(installed(NOVANET), ["--version"], bare), `novanet ${version}\nCNI protocol versions supported: ${cni.supportedVersions.join(", ")}\n`);
   // With the environment its unit gives it, the agent starts as cleanly (no code-cache warning).
   const env = Object.fromEntries(values(readUnit(installed(`${UNITS}/k8shost-agent.service`)), "Service", "Environment").map((e) => e.split(/=(.*)/s).slice(0, 2)));
   const r = spawnSync(installed(AGENT), ["--version"], { env, encoding: "utf8" });
