@@ -1,6 +1,6 @@
 // What a test run leaves behind, seen from outside the programs under test:
 // containerd's containers and sandboxes, network namespaces, links, OVS ports,
-// iptables chains, loop devices, mounts, state and temp files, processes.
+// iptables chains, nftables tables, loop devices, mounts, state and temp files, processes.
 //   node --import tsx scripts/leak-check.ts snapshot FILE   record the host as it is
 //   node --import tsx scripts/leak-check.ts compare FILE    list what is new since; exit 1 if anything
 // A diff against the state before the run, so a developer machine with other
@@ -70,6 +70,8 @@ function take(): Snapshot {
     "host links": links,
     "OVS ports": ovsPorts,
     "iptables chains": chains,
+    // Tables the agent's service proxy (or anything else under test) adds.
+    "nftables tables": lines(out("nft", ["list", "tables"])),
     "loop devices": loops,
     mounts,
     "CNI result cache": [...list("/var/lib/cni/results"), ...list(join(STACK, "cni/cache"))],
