@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   trace("main");
   // An operator's check of what is installed; CNI runtimes never pass arguments.
   if (process.argv.slice(2).includes("--version")) {
-    writeSync(1, (await import("./verbs/version.js")).about());
+    writeSync(1, (await import("./verbs/about.js")).about());
     process.exit(0);
   }
   const { out, code } = await run(process.env, readStdin());
