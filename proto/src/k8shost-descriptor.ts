@@ -38,6 +38,7 @@ export function k8shostMessage(name: string): DescMessage {
 export const NUMBER_AS_STRING_FIELDS: ReadonlySet<string> = new Set([
   "k8shost.v1.HTTPGetAction.port",
   "k8shost.v1.TCPSocketAction.port",
+  "k8shost.v1.ServicePort.target_port",
   "k8shost.v1.ResourceRequirements.requests",
   "k8shost.v1.ResourceRequirements.limits",
   "k8shost.v1.ResourceFieldSelector.divisor",

@@ -73,7 +73,7 @@ export interface EnvVar {
   name: string;
   /** May hold $(VAR) references to earlier variables; $$ escapes a literal $. */
   value: string;
-  /** Ignored when value is non-empty, as in Kubernetes. */
+  /** Not with a non-empty value (refused, as by the API server). */
   valueFrom: EnvVarSource | undefined;
 }
 
@@ -821,6 +821,8 @@ export interface DeleteResponse {
  * What happened to an object, as Kubernetes' core/v1 Event: the node reports
  * them; `pods describe` reads them back. Events of one kind for one object are
  * aggregated into one event with a count (the kubelet's event correlator).
+ * An event lives one hour after its last write (kube-apiserver's --event-ttl),
+ * so a deleted pod's events go an hour later.
  */
 export interface ObjectReference {
   /** Pod, Node */
@@ -838,7 +840,11 @@ export interface EventSource {
 }
 
 export interface Event {
-  /** namespace/org/project are the involved object's; the name is unique per event. */
+  /**
+   * namespace/org/project are the involved object's; the name is unique per event
+   * (`<object>.<hex unix nanoseconds>`). A Node's events have no org/project and
+   * live in namespace "default", as Kubernetes files cluster-scoped objects' events.
+   */
   metadata: ObjectMeta | undefined;
   involvedObject: ObjectReference | undefined;
   reason: string;
@@ -857,7 +863,9 @@ export interface CreateEventRequest {
 
 /**
  * Replaces count, message and last_timestamp of an existing event (by
- * metadata name in its tenant); ABORTED on a stale resource_version.
+ * metadata name in its tenant and namespace); ABORTED on a stale
+ * resource_version (empty: unconditional); NOT_FOUND when it is gone (expired:
+ * create it again). The involved object is immutable.
  */
 export interface UpdateEventRequest {
   event: Event | undefined;
@@ -876,6 +884,269 @@ export interface ListEventsRequest {
 
 export interface ListEventsResponse {
   items: Event[];
+}
+
+/**
+ * The platform's TokenReview, for the APIs nodes serve (k8shost-agent's node
+ * API, as the kubelet's webhook authentication): a node asks the control plane
+ * who holds a bearer token a client presented to it. Only node principals may
+ * ask. An unknown, expired or malformed token is an answer (authenticated
+ * false), not an RPC error.
+ */
+export interface ReviewTokenRequest {
+  token: string;
+}
+
+export interface ReviewTokenResponse {
+  authenticated: boolean;
+  /** The principal, e.g. "user:alice" or "system:node:worker-1"; empty unless authenticated. */
+  principal: string;
+  /** The principal's tenant; empty for principals of no tenant (nodes). */
+  orgId: string;
+  projectId: string;
+  /** Why the token was not accepted (never echoes the token). */
+  error: string;
+}
+
+/**
+ * Services, as Kubernetes' core/v1 Service, in a tenant (org_id/project_id in
+ * metadata) and a namespace. The control plane gives each a cluster IP from
+ * the service CIDR (10.96.0.0/16), unique across tenants so that a node can
+ * tell two tenants' Services apart by address alone; NodePort and
+ * LoadBalancer Services get node ports from 30000-32767, a node-wide resource.
+ * A user sees its own tenant's Services; a node sees those of the tenants with
+ * a pod bound to it (a pod may reach any Service of its tenant), and relists
+ * when that set of tenants changes.
+ */
+export interface ServicePort {
+  /** Required (a DNS label) when the Service has more than one port. */
+  name: string;
+  /** TCP (default), UDP, SCTP */
+  protocol: string;
+  port: number;
+  /**
+   * IntOrString, as HTTPGetAction.port: a number, or the name of a container
+   * port resolved against each pod. Default: port.
+   */
+  targetPort: string;
+  /** NodePort and LoadBalancer Services: allocated when 0. */
+  nodePort: number;
+}
+
+export interface ClientIPConfig {
+  /** Default 10800 (3 h); 1-86400. */
+  timeoutSeconds: number;
+}
+
+export interface SessionAffinityConfig {
+  clientIp: ClientIPConfig | undefined;
+}
+
+export interface ServiceSpec {
+  /** ClusterIP (default), NodePort, LoadBalancer */
+  type: string;
+  /**
+   * Allocated when empty; "None" makes a headless Service (no proxying: DNS
+   * answers with the ready endpoints' addresses).
+   */
+  clusterIp: string;
+  /** [cluster_ip] (single-stack IPv4); may be given instead of cluster_ip. */
+  clusterIps: string[];
+  ports: ServicePort[];
+  /**
+   * Pods of the Service's tenant and namespace whose labels hold every pair.
+   * Without one the control plane keeps no EndpointSlices for it.
+   */
+  selector: { [key: string]: string };
+  /** None (default), ClientIP */
+  sessionAffinity: string;
+  sessionAffinityConfig: SessionAffinityConfig | undefined;
+}
+
+export interface ServiceSpec_SelectorEntry {
+  key: string;
+  value: string;
+}
+
+export interface LoadBalancerIngress {
+  ip: string;
+  hostname: string;
+}
+
+export interface LoadBalancerStatus {
+  ingress: LoadBalancerIngress[];
+}
+
+/** Set by FiberLB's controller for LoadBalancer Services. */
+export interface ServiceStatus {
+  loadBalancer: LoadBalancerStatus | undefined;
+}
+
+export interface Service {
+  metadata: ObjectMeta | undefined;
+  spec: ServiceSpec | undefined;
+  status: ServiceStatus | undefined;
+}
+
+export interface CreateServiceRequest {
+  service: Service | undefined;
+}
+
+export interface GetServiceRequest {
+  ref: ObjectRef | undefined;
+}
+
+export interface ListServicesRequest {
+  orgId: string;
+  projectId: string;
+  /** Empty = all namespaces. */
+  namespace: string;
+  labelSelector: { [key: string]: string };
+  /**
+   * A node principal must set it to its own name, and then sees the Services
+   * of every tenant with a pod bound to it.
+   */
+  nodeName: string;
+}
+
+export interface ListServicesRequest_LabelSelectorEntry {
+  key: string;
+  value: string;
+}
+
+export interface ListServicesResponse {
+  items: Service[];
+  resourceVersion: string;
+}
+
+export interface DeleteServiceRequest {
+  ref:
+    | ObjectRef
+    | undefined;
+  /** Precondition: only delete the Service with this uid. */
+  uid: string;
+}
+
+export interface WatchServicesRequest {
+  orgId: string;
+  projectId: string;
+  namespace: string;
+  labelSelector: { [key: string]: string };
+  nodeName: string;
+  /** Events after this version; empty = from now. OUT_OF_RANGE when too old. */
+  resourceVersion: string;
+}
+
+export interface WatchServicesRequest_LabelSelectorEntry {
+  key: string;
+  value: string;
+}
+
+export interface ServiceWatchEvent {
+  type: WatchEvent_Type;
+  service: Service | undefined;
+  resourceVersion: string;
+}
+
+/**
+ * discovery.k8s.io/v1 EndpointSlice. For a Service with a selector the control
+ * plane keeps them (the endpoints controller's job): one endpoint per pod of
+ * the selector with an IP, grouped by the ports the pod resolves the
+ * Service's target ports to, labelled kubernetes.io/service-name and
+ * endpointslice.kubernetes.io/managed-by=endpointslice-controller.k8s.io.
+ * Users may create slices for a Service without a selector.
+ */
+export interface EndpointConditions {
+  /** The pod is Ready and not terminating: traffic goes to it. */
+  ready?:
+    | boolean
+    | undefined;
+  /** The pod is Ready, terminating or not. */
+  serving?:
+    | boolean
+    | undefined;
+  /** The pod has a deletion timestamp. */
+  terminating?: boolean | undefined;
+}
+
+export interface Endpoint {
+  addresses: string[];
+  conditions:
+    | EndpointConditions
+    | undefined;
+  /**
+   * The pod's spec.hostname when its spec.subdomain names the Service (DNS:
+   * <hostname>.<service>.<namespace>.svc.<domain>).
+   */
+  hostname: string;
+  targetRef: ObjectReference | undefined;
+  nodeName: string;
+}
+
+export interface EndpointPort {
+  name: string;
+  /** TCP (default), UDP, SCTP */
+  protocol: string;
+  /** The resolved target port on the endpoints. */
+  port: number;
+}
+
+export interface EndpointSlice {
+  metadata:
+    | ObjectMeta
+    | undefined;
+  /** IPv4 (the only one served here), IPv6, FQDN */
+  addressType: string;
+  endpoints: Endpoint[];
+  ports: EndpointPort[];
+}
+
+export interface ListEndpointSlicesRequest {
+  orgId: string;
+  projectId: string;
+  namespace: string;
+  /** e.g. {"kubernetes.io/service-name": "web"} */
+  labelSelector: { [key: string]: string };
+  /** As ListServicesRequest.node_name. */
+  nodeName: string;
+}
+
+export interface ListEndpointSlicesRequest_LabelSelectorEntry {
+  key: string;
+  value: string;
+}
+
+export interface ListEndpointSlicesResponse {
+  items: EndpointSlice[];
+  resourceVersion: string;
+}
+
+export interface WatchEndpointSlicesRequest {
+  orgId: string;
+  projectId: string;
+  namespace: string;
+  labelSelector: { [key: string]: string };
+  nodeName: string;
+  resourceVersion: string;
+}
+
+export interface WatchEndpointSlicesRequest_LabelSelectorEntry {
+  key: string;
+  value: string;
+}
+
+export interface EndpointSliceWatchEvent {
+  type: WatchEvent_Type;
+  endpointSlice: EndpointSlice | undefined;
+  resourceVersion: string;
+}
+
+export interface CreateEndpointSliceRequest {
+  endpointSlice: EndpointSlice | undefined;
+}
+
+export interface DeleteEndpointSliceRequest {
+  ref: ObjectRef | undefined;
 }
 
 function createBaseObjectMeta(): ObjectMeta {
@@ -12924,6 +13195,3536 @@ export const ListEventsResponse: MessageFns<ListEventsResponse> = {
   },
 };
 
+function createBaseReviewTokenRequest(): ReviewTokenRequest {
+  return { token: "" };
+}
+
+export const ReviewTokenRequest: MessageFns<ReviewTokenRequest> = {
+  encode(message: ReviewTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReviewTokenRequest {
+    return { token: isSet(object.token) ? globalThis.String(object.token) : "" };
+  },
+
+  toJSON(message: ReviewTokenRequest): unknown {
+    const obj: any = {};
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReviewTokenRequest>, I>>(base?: I): ReviewTokenRequest {
+    return ReviewTokenRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReviewTokenRequest>, I>>(object: I): ReviewTokenRequest {
+    const message = createBaseReviewTokenRequest();
+    message.token = object.token ?? "";
+    return message;
+  },
+};
+
+function createBaseReviewTokenResponse(): ReviewTokenResponse {
+  return { authenticated: false, principal: "", orgId: "", projectId: "", error: "" };
+}
+
+export const ReviewTokenResponse: MessageFns<ReviewTokenResponse> = {
+  encode(message: ReviewTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authenticated !== false) {
+      writer.uint32(8).bool(message.authenticated);
+    }
+    if (message.principal !== "") {
+      writer.uint32(18).string(message.principal);
+    }
+    if (message.orgId !== "") {
+      writer.uint32(26).string(message.orgId);
+    }
+    if (message.projectId !== "") {
+      writer.uint32(34).string(message.projectId);
+    }
+    if (message.error !== "") {
+      writer.uint32(42).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.authenticated = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.principal = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.orgId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReviewTokenResponse {
+    return {
+      authenticated: isSet(object.authenticated) ? globalThis.Boolean(object.authenticated) : false,
+      principal: isSet(object.principal) ? globalThis.String(object.principal) : "",
+      orgId: isSet(object.orgId)
+        ? globalThis.String(object.orgId)
+        : isSet(object.org_id)
+        ? globalThis.String(object.org_id)
+        : "",
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+    };
+  },
+
+  toJSON(message: ReviewTokenResponse): unknown {
+    const obj: any = {};
+    if (message.authenticated !== false) {
+      obj.authenticated = message.authenticated;
+    }
+    if (message.principal !== "") {
+      obj.principal = message.principal;
+    }
+    if (message.orgId !== "") {
+      obj.orgId = message.orgId;
+    }
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReviewTokenResponse>, I>>(base?: I): ReviewTokenResponse {
+    return ReviewTokenResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReviewTokenResponse>, I>>(object: I): ReviewTokenResponse {
+    const message = createBaseReviewTokenResponse();
+    message.authenticated = object.authenticated ?? false;
+    message.principal = object.principal ?? "";
+    message.orgId = object.orgId ?? "";
+    message.projectId = object.projectId ?? "";
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseServicePort(): ServicePort {
+  return { name: "", protocol: "", port: 0, targetPort: "", nodePort: 0 };
+}
+
+export const ServicePort: MessageFns<ServicePort> = {
+  encode(message: ServicePort, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.protocol !== "") {
+      writer.uint32(18).string(message.protocol);
+    }
+    if (message.port !== 0) {
+      writer.uint32(24).int32(message.port);
+    }
+    if (message.targetPort !== "") {
+      writer.uint32(34).string(message.targetPort);
+    }
+    if (message.nodePort !== 0) {
+      writer.uint32(40).int32(message.nodePort);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServicePort {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServicePort();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.protocol = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.port = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.targetPort = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.nodePort = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServicePort {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+      targetPort: isSet(object.targetPort)
+        ? globalThis.String(object.targetPort)
+        : isSet(object.target_port)
+        ? globalThis.String(object.target_port)
+        : "",
+      nodePort: isSet(object.nodePort)
+        ? globalThis.Number(object.nodePort)
+        : isSet(object.node_port)
+        ? globalThis.Number(object.node_port)
+        : 0,
+    };
+  },
+
+  toJSON(message: ServicePort): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.protocol !== "") {
+      obj.protocol = message.protocol;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    if (message.targetPort !== "") {
+      obj.targetPort = message.targetPort;
+    }
+    if (message.nodePort !== 0) {
+      obj.nodePort = Math.round(message.nodePort);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServicePort>, I>>(base?: I): ServicePort {
+    return ServicePort.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServicePort>, I>>(object: I): ServicePort {
+    const message = createBaseServicePort();
+    message.name = object.name ?? "";
+    message.protocol = object.protocol ?? "";
+    message.port = object.port ?? 0;
+    message.targetPort = object.targetPort ?? "";
+    message.nodePort = object.nodePort ?? 0;
+    return message;
+  },
+};
+
+function createBaseClientIPConfig(): ClientIPConfig {
+  return { timeoutSeconds: 0 };
+}
+
+export const ClientIPConfig: MessageFns<ClientIPConfig> = {
+  encode(message: ClientIPConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.timeoutSeconds !== 0) {
+      writer.uint32(8).int32(message.timeoutSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ClientIPConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseClientIPConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.timeoutSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ClientIPConfig {
+    return {
+      timeoutSeconds: isSet(object.timeoutSeconds)
+        ? globalThis.Number(object.timeoutSeconds)
+        : isSet(object.timeout_seconds)
+        ? globalThis.Number(object.timeout_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: ClientIPConfig): unknown {
+    const obj: any = {};
+    if (message.timeoutSeconds !== 0) {
+      obj.timeoutSeconds = Math.round(message.timeoutSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ClientIPConfig>, I>>(base?: I): ClientIPConfig {
+    return ClientIPConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ClientIPConfig>, I>>(object: I): ClientIPConfig {
+    const message = createBaseClientIPConfig();
+    message.timeoutSeconds = object.timeoutSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseSessionAffinityConfig(): SessionAffinityConfig {
+  return { clientIp: undefined };
+}
+
+export const SessionAffinityConfig: MessageFns<SessionAffinityConfig> = {
+  encode(message: SessionAffinityConfig, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.clientIp !== undefined) {
+      ClientIPConfig.encode(message.clientIp, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionAffinityConfig {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionAffinityConfig();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clientIp = ClientIPConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SessionAffinityConfig {
+    return {
+      clientIp: isSet(object.clientIP)
+        ? ClientIPConfig.fromJSON(object.clientIP)
+        : isSet(object.client_ip)
+        ? ClientIPConfig.fromJSON(object.client_ip)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SessionAffinityConfig): unknown {
+    const obj: any = {};
+    if (message.clientIp !== undefined) {
+      obj.clientIP = ClientIPConfig.toJSON(message.clientIp);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SessionAffinityConfig>, I>>(base?: I): SessionAffinityConfig {
+    return SessionAffinityConfig.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SessionAffinityConfig>, I>>(object: I): SessionAffinityConfig {
+    const message = createBaseSessionAffinityConfig();
+    message.clientIp = (object.clientIp !== undefined && object.clientIp !== null)
+      ? ClientIPConfig.fromPartial(object.clientIp)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseServiceSpec(): ServiceSpec {
+  return {
+    type: "",
+    clusterIp: "",
+    clusterIps: [],
+    ports: [],
+    selector: {},
+    sessionAffinity: "",
+    sessionAffinityConfig: undefined,
+  };
+}
+
+export const ServiceSpec: MessageFns<ServiceSpec> = {
+  encode(message: ServiceSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.clusterIp !== "") {
+      writer.uint32(18).string(message.clusterIp);
+    }
+    for (const v of message.clusterIps) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.ports) {
+      ServicePort.encode(v!, writer.uint32(34).fork()).join();
+    }
+    globalThis.Object.entries(message.selector).forEach(([key, value]: [string, string]) => {
+      ServiceSpec_SelectorEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
+    if (message.sessionAffinity !== "") {
+      writer.uint32(50).string(message.sessionAffinity);
+    }
+    if (message.sessionAffinityConfig !== undefined) {
+      SessionAffinityConfig.encode(message.sessionAffinityConfig, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clusterIp = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.clusterIps.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ports.push(ServicePort.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            const entry5 = ServiceSpec_SelectorEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.selector[entry5.key] = entry5.value;
+            }
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sessionAffinity = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sessionAffinityConfig = SessionAffinityConfig.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceSpec {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      clusterIp: isSet(object.clusterIP)
+        ? globalThis.String(object.clusterIP)
+        : isSet(object.cluster_ip)
+        ? globalThis.String(object.cluster_ip)
+        : "",
+      clusterIps: globalThis.Array.isArray(object?.clusterIPs)
+        ? object.clusterIPs.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.cluster_ips)
+        ? object.cluster_ips.map((e: any) => globalThis.String(e))
+        : [],
+      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => ServicePort.fromJSON(e)) : [],
+      selector: isObject(object.selector)
+        ? (globalThis.Object.entries(object.selector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      sessionAffinity: isSet(object.sessionAffinity)
+        ? globalThis.String(object.sessionAffinity)
+        : isSet(object.session_affinity)
+        ? globalThis.String(object.session_affinity)
+        : "",
+      sessionAffinityConfig: isSet(object.sessionAffinityConfig)
+        ? SessionAffinityConfig.fromJSON(object.sessionAffinityConfig)
+        : isSet(object.session_affinity_config)
+        ? SessionAffinityConfig.fromJSON(object.session_affinity_config)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ServiceSpec): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.clusterIp !== "") {
+      obj.clusterIP = message.clusterIp;
+    }
+    if (message.clusterIps?.length) {
+      obj.clusterIPs = message.clusterIps;
+    }
+    if (message.ports?.length) {
+      obj.ports = message.ports.map((e) => ServicePort.toJSON(e));
+    }
+    if (message.selector) {
+      const entries = globalThis.Object.entries(message.selector) as [string, string][];
+      if (entries.length > 0) {
+        obj.selector = {};
+        entries.forEach(([k, v]) => {
+          obj.selector[k] = v;
+        });
+      }
+    }
+    if (message.sessionAffinity !== "") {
+      obj.sessionAffinity = message.sessionAffinity;
+    }
+    if (message.sessionAffinityConfig !== undefined) {
+      obj.sessionAffinityConfig = SessionAffinityConfig.toJSON(message.sessionAffinityConfig);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceSpec>, I>>(base?: I): ServiceSpec {
+    return ServiceSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceSpec>, I>>(object: I): ServiceSpec {
+    const message = createBaseServiceSpec();
+    message.type = object.type ?? "";
+    message.clusterIp = object.clusterIp ?? "";
+    message.clusterIps = object.clusterIps?.map((e) => e) || [];
+    message.ports = object.ports?.map((e) => ServicePort.fromPartial(e)) || [];
+    message.selector = (globalThis.Object.entries(object.selector ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.sessionAffinity = object.sessionAffinity ?? "";
+    message.sessionAffinityConfig =
+      (object.sessionAffinityConfig !== undefined && object.sessionAffinityConfig !== null)
+        ? SessionAffinityConfig.fromPartial(object.sessionAffinityConfig)
+        : undefined;
+    return message;
+  },
+};
+
+function createBaseServiceSpec_SelectorEntry(): ServiceSpec_SelectorEntry {
+  return { key: "", value: "" };
+}
+
+export const ServiceSpec_SelectorEntry: MessageFns<ServiceSpec_SelectorEntry> = {
+  encode(message: ServiceSpec_SelectorEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceSpec_SelectorEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceSpec_SelectorEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceSpec_SelectorEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ServiceSpec_SelectorEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceSpec_SelectorEntry>, I>>(base?: I): ServiceSpec_SelectorEntry {
+    return ServiceSpec_SelectorEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceSpec_SelectorEntry>, I>>(object: I): ServiceSpec_SelectorEntry {
+    const message = createBaseServiceSpec_SelectorEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseLoadBalancerIngress(): LoadBalancerIngress {
+  return { ip: "", hostname: "" };
+}
+
+export const LoadBalancerIngress: MessageFns<LoadBalancerIngress> = {
+  encode(message: LoadBalancerIngress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ip !== "") {
+      writer.uint32(10).string(message.ip);
+    }
+    if (message.hostname !== "") {
+      writer.uint32(18).string(message.hostname);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadBalancerIngress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadBalancerIngress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadBalancerIngress {
+    return {
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+    };
+  },
+
+  toJSON(message: LoadBalancerIngress): unknown {
+    const obj: any = {};
+    if (message.ip !== "") {
+      obj.ip = message.ip;
+    }
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadBalancerIngress>, I>>(base?: I): LoadBalancerIngress {
+    return LoadBalancerIngress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadBalancerIngress>, I>>(object: I): LoadBalancerIngress {
+    const message = createBaseLoadBalancerIngress();
+    message.ip = object.ip ?? "";
+    message.hostname = object.hostname ?? "";
+    return message;
+  },
+};
+
+function createBaseLoadBalancerStatus(): LoadBalancerStatus {
+  return { ingress: [] };
+}
+
+export const LoadBalancerStatus: MessageFns<LoadBalancerStatus> = {
+  encode(message: LoadBalancerStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.ingress) {
+      LoadBalancerIngress.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadBalancerStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadBalancerStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ingress.push(LoadBalancerIngress.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadBalancerStatus {
+    return {
+      ingress: globalThis.Array.isArray(object?.ingress)
+        ? object.ingress.map((e: any) => LoadBalancerIngress.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: LoadBalancerStatus): unknown {
+    const obj: any = {};
+    if (message.ingress?.length) {
+      obj.ingress = message.ingress.map((e) => LoadBalancerIngress.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadBalancerStatus>, I>>(base?: I): LoadBalancerStatus {
+    return LoadBalancerStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadBalancerStatus>, I>>(object: I): LoadBalancerStatus {
+    const message = createBaseLoadBalancerStatus();
+    message.ingress = object.ingress?.map((e) => LoadBalancerIngress.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseServiceStatus(): ServiceStatus {
+  return { loadBalancer: undefined };
+}
+
+export const ServiceStatus: MessageFns<ServiceStatus> = {
+  encode(message: ServiceStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.loadBalancer !== undefined) {
+      LoadBalancerStatus.encode(message.loadBalancer, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.loadBalancer = LoadBalancerStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceStatus {
+    return {
+      loadBalancer: isSet(object.loadBalancer)
+        ? LoadBalancerStatus.fromJSON(object.loadBalancer)
+        : isSet(object.load_balancer)
+        ? LoadBalancerStatus.fromJSON(object.load_balancer)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ServiceStatus): unknown {
+    const obj: any = {};
+    if (message.loadBalancer !== undefined) {
+      obj.loadBalancer = LoadBalancerStatus.toJSON(message.loadBalancer);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceStatus>, I>>(base?: I): ServiceStatus {
+    return ServiceStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceStatus>, I>>(object: I): ServiceStatus {
+    const message = createBaseServiceStatus();
+    message.loadBalancer = (object.loadBalancer !== undefined && object.loadBalancer !== null)
+      ? LoadBalancerStatus.fromPartial(object.loadBalancer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseService(): Service {
+  return { metadata: undefined, spec: undefined, status: undefined };
+}
+
+export const Service: MessageFns<Service> = {
+  encode(message: Service, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      ObjectMeta.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.spec !== undefined) {
+      ServiceSpec.encode(message.spec, writer.uint32(18).fork()).join();
+    }
+    if (message.status !== undefined) {
+      ServiceStatus.encode(message.status, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Service {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseService();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = ObjectMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.spec = ServiceSpec.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = ServiceStatus.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Service {
+    return {
+      metadata: isSet(object.metadata) ? ObjectMeta.fromJSON(object.metadata) : undefined,
+      spec: isSet(object.spec) ? ServiceSpec.fromJSON(object.spec) : undefined,
+      status: isSet(object.status) ? ServiceStatus.fromJSON(object.status) : undefined,
+    };
+  },
+
+  toJSON(message: Service): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = ObjectMeta.toJSON(message.metadata);
+    }
+    if (message.spec !== undefined) {
+      obj.spec = ServiceSpec.toJSON(message.spec);
+    }
+    if (message.status !== undefined) {
+      obj.status = ServiceStatus.toJSON(message.status);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Service>, I>>(base?: I): Service {
+    return Service.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Service>, I>>(object: I): Service {
+    const message = createBaseService();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? ObjectMeta.fromPartial(object.metadata)
+      : undefined;
+    message.spec = (object.spec !== undefined && object.spec !== null)
+      ? ServiceSpec.fromPartial(object.spec)
+      : undefined;
+    message.status = (object.status !== undefined && object.status !== null)
+      ? ServiceStatus.fromPartial(object.status)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateServiceRequest(): CreateServiceRequest {
+  return { service: undefined };
+}
+
+export const CreateServiceRequest: MessageFns<CreateServiceRequest> = {
+  encode(message: CreateServiceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.service !== undefined) {
+      Service.encode(message.service, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateServiceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateServiceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.service = Service.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateServiceRequest {
+    return { service: isSet(object.service) ? Service.fromJSON(object.service) : undefined };
+  },
+
+  toJSON(message: CreateServiceRequest): unknown {
+    const obj: any = {};
+    if (message.service !== undefined) {
+      obj.service = Service.toJSON(message.service);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateServiceRequest>, I>>(base?: I): CreateServiceRequest {
+    return CreateServiceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateServiceRequest>, I>>(object: I): CreateServiceRequest {
+    const message = createBaseCreateServiceRequest();
+    message.service = (object.service !== undefined && object.service !== null)
+      ? Service.fromPartial(object.service)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetServiceRequest(): GetServiceRequest {
+  return { ref: undefined };
+}
+
+export const GetServiceRequest: MessageFns<GetServiceRequest> = {
+  encode(message: GetServiceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== undefined) {
+      ObjectRef.encode(message.ref, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetServiceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetServiceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = ObjectRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetServiceRequest {
+    return { ref: isSet(object.ref) ? ObjectRef.fromJSON(object.ref) : undefined };
+  },
+
+  toJSON(message: GetServiceRequest): unknown {
+    const obj: any = {};
+    if (message.ref !== undefined) {
+      obj.ref = ObjectRef.toJSON(message.ref);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetServiceRequest>, I>>(base?: I): GetServiceRequest {
+    return GetServiceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetServiceRequest>, I>>(object: I): GetServiceRequest {
+    const message = createBaseGetServiceRequest();
+    message.ref = (object.ref !== undefined && object.ref !== null) ? ObjectRef.fromPartial(object.ref) : undefined;
+    return message;
+  },
+};
+
+function createBaseListServicesRequest(): ListServicesRequest {
+  return { orgId: "", projectId: "", namespace: "", labelSelector: {}, nodeName: "" };
+}
+
+export const ListServicesRequest: MessageFns<ListServicesRequest> = {
+  encode(message: ListServicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orgId !== "") {
+      writer.uint32(10).string(message.orgId);
+    }
+    if (message.projectId !== "") {
+      writer.uint32(18).string(message.projectId);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    globalThis.Object.entries(message.labelSelector).forEach(([key, value]: [string, string]) => {
+      ListServicesRequest_LabelSelectorEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.nodeName !== "") {
+      writer.uint32(42).string(message.nodeName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListServicesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListServicesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orgId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = ListServicesRequest_LabelSelectorEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.labelSelector[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListServicesRequest {
+    return {
+      orgId: isSet(object.orgId)
+        ? globalThis.String(object.orgId)
+        : isSet(object.org_id)
+        ? globalThis.String(object.org_id)
+        : "",
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      labelSelector: isObject(object.labelSelector)
+        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.label_selector)
+        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+    };
+  },
+
+  toJSON(message: ListServicesRequest): unknown {
+    const obj: any = {};
+    if (message.orgId !== "") {
+      obj.orgId = message.orgId;
+    }
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.labelSelector) {
+      const entries = globalThis.Object.entries(message.labelSelector) as [string, string][];
+      if (entries.length > 0) {
+        obj.labelSelector = {};
+        entries.forEach(([k, v]) => {
+          obj.labelSelector[k] = v;
+        });
+      }
+    }
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListServicesRequest>, I>>(base?: I): ListServicesRequest {
+    return ListServicesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListServicesRequest>, I>>(object: I): ListServicesRequest {
+    const message = createBaseListServicesRequest();
+    message.orgId = object.orgId ?? "";
+    message.projectId = object.projectId ?? "";
+    message.namespace = object.namespace ?? "";
+    message.labelSelector = (globalThis.Object.entries(object.labelSelector ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.nodeName = object.nodeName ?? "";
+    return message;
+  },
+};
+
+function createBaseListServicesRequest_LabelSelectorEntry(): ListServicesRequest_LabelSelectorEntry {
+  return { key: "", value: "" };
+}
+
+export const ListServicesRequest_LabelSelectorEntry: MessageFns<ListServicesRequest_LabelSelectorEntry> = {
+  encode(message: ListServicesRequest_LabelSelectorEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListServicesRequest_LabelSelectorEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListServicesRequest_LabelSelectorEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListServicesRequest_LabelSelectorEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ListServicesRequest_LabelSelectorEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListServicesRequest_LabelSelectorEntry>, I>>(
+    base?: I,
+  ): ListServicesRequest_LabelSelectorEntry {
+    return ListServicesRequest_LabelSelectorEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListServicesRequest_LabelSelectorEntry>, I>>(
+    object: I,
+  ): ListServicesRequest_LabelSelectorEntry {
+    const message = createBaseListServicesRequest_LabelSelectorEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseListServicesResponse(): ListServicesResponse {
+  return { items: [], resourceVersion: "" };
+}
+
+export const ListServicesResponse: MessageFns<ListServicesResponse> = {
+  encode(message: ListServicesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.items) {
+      Service.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.resourceVersion !== "") {
+      writer.uint32(18).string(message.resourceVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListServicesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListServicesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.items.push(Service.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resourceVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListServicesResponse {
+    return {
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => Service.fromJSON(e)) : [],
+      resourceVersion: isSet(object.resourceVersion)
+        ? globalThis.String(object.resourceVersion)
+        : isSet(object.resource_version)
+        ? globalThis.String(object.resource_version)
+        : "",
+    };
+  },
+
+  toJSON(message: ListServicesResponse): unknown {
+    const obj: any = {};
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => Service.toJSON(e));
+    }
+    if (message.resourceVersion !== "") {
+      obj.resourceVersion = message.resourceVersion;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListServicesResponse>, I>>(base?: I): ListServicesResponse {
+    return ListServicesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListServicesResponse>, I>>(object: I): ListServicesResponse {
+    const message = createBaseListServicesResponse();
+    message.items = object.items?.map((e) => Service.fromPartial(e)) || [];
+    message.resourceVersion = object.resourceVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteServiceRequest(): DeleteServiceRequest {
+  return { ref: undefined, uid: "" };
+}
+
+export const DeleteServiceRequest: MessageFns<DeleteServiceRequest> = {
+  encode(message: DeleteServiceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== undefined) {
+      ObjectRef.encode(message.ref, writer.uint32(10).fork()).join();
+    }
+    if (message.uid !== "") {
+      writer.uint32(18).string(message.uid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteServiceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteServiceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = ObjectRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.uid = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteServiceRequest {
+    return {
+      ref: isSet(object.ref) ? ObjectRef.fromJSON(object.ref) : undefined,
+      uid: isSet(object.uid) ? globalThis.String(object.uid) : "",
+    };
+  },
+
+  toJSON(message: DeleteServiceRequest): unknown {
+    const obj: any = {};
+    if (message.ref !== undefined) {
+      obj.ref = ObjectRef.toJSON(message.ref);
+    }
+    if (message.uid !== "") {
+      obj.uid = message.uid;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteServiceRequest>, I>>(base?: I): DeleteServiceRequest {
+    return DeleteServiceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteServiceRequest>, I>>(object: I): DeleteServiceRequest {
+    const message = createBaseDeleteServiceRequest();
+    message.ref = (object.ref !== undefined && object.ref !== null) ? ObjectRef.fromPartial(object.ref) : undefined;
+    message.uid = object.uid ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchServicesRequest(): WatchServicesRequest {
+  return { orgId: "", projectId: "", namespace: "", labelSelector: {}, nodeName: "", resourceVersion: "" };
+}
+
+export const WatchServicesRequest: MessageFns<WatchServicesRequest> = {
+  encode(message: WatchServicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orgId !== "") {
+      writer.uint32(10).string(message.orgId);
+    }
+    if (message.projectId !== "") {
+      writer.uint32(18).string(message.projectId);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    globalThis.Object.entries(message.labelSelector).forEach(([key, value]: [string, string]) => {
+      WatchServicesRequest_LabelSelectorEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.nodeName !== "") {
+      writer.uint32(42).string(message.nodeName);
+    }
+    if (message.resourceVersion !== "") {
+      writer.uint32(50).string(message.resourceVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchServicesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchServicesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orgId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = WatchServicesRequest_LabelSelectorEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.labelSelector[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.resourceVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchServicesRequest {
+    return {
+      orgId: isSet(object.orgId)
+        ? globalThis.String(object.orgId)
+        : isSet(object.org_id)
+        ? globalThis.String(object.org_id)
+        : "",
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      labelSelector: isObject(object.labelSelector)
+        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.label_selector)
+        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+      resourceVersion: isSet(object.resourceVersion)
+        ? globalThis.String(object.resourceVersion)
+        : isSet(object.resource_version)
+        ? globalThis.String(object.resource_version)
+        : "",
+    };
+  },
+
+  toJSON(message: WatchServicesRequest): unknown {
+    const obj: any = {};
+    if (message.orgId !== "") {
+      obj.orgId = message.orgId;
+    }
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.labelSelector) {
+      const entries = globalThis.Object.entries(message.labelSelector) as [string, string][];
+      if (entries.length > 0) {
+        obj.labelSelector = {};
+        entries.forEach(([k, v]) => {
+          obj.labelSelector[k] = v;
+        });
+      }
+    }
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    if (message.resourceVersion !== "") {
+      obj.resourceVersion = message.resourceVersion;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchServicesRequest>, I>>(base?: I): WatchServicesRequest {
+    return WatchServicesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchServicesRequest>, I>>(object: I): WatchServicesRequest {
+    const message = createBaseWatchServicesRequest();
+    message.orgId = object.orgId ?? "";
+    message.projectId = object.projectId ?? "";
+    message.namespace = object.namespace ?? "";
+    message.labelSelector = (globalThis.Object.entries(object.labelSelector ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.nodeName = object.nodeName ?? "";
+    message.resourceVersion = object.resourceVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchServicesRequest_LabelSelectorEntry(): WatchServicesRequest_LabelSelectorEntry {
+  return { key: "", value: "" };
+}
+
+export const WatchServicesRequest_LabelSelectorEntry: MessageFns<WatchServicesRequest_LabelSelectorEntry> = {
+  encode(message: WatchServicesRequest_LabelSelectorEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchServicesRequest_LabelSelectorEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchServicesRequest_LabelSelectorEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchServicesRequest_LabelSelectorEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: WatchServicesRequest_LabelSelectorEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchServicesRequest_LabelSelectorEntry>, I>>(
+    base?: I,
+  ): WatchServicesRequest_LabelSelectorEntry {
+    return WatchServicesRequest_LabelSelectorEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchServicesRequest_LabelSelectorEntry>, I>>(
+    object: I,
+  ): WatchServicesRequest_LabelSelectorEntry {
+    const message = createBaseWatchServicesRequest_LabelSelectorEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseServiceWatchEvent(): ServiceWatchEvent {
+  return { type: 0, service: undefined, resourceVersion: "" };
+}
+
+export const ServiceWatchEvent: MessageFns<ServiceWatchEvent> = {
+  encode(message: ServiceWatchEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
+    if (message.service !== undefined) {
+      Service.encode(message.service, writer.uint32(18).fork()).join();
+    }
+    if (message.resourceVersion !== "") {
+      writer.uint32(26).string(message.resourceVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceWatchEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceWatchEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.service = Service.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.resourceVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceWatchEvent {
+    return {
+      type: isSet(object.type) ? watchEvent_TypeFromJSON(object.type) : 0,
+      service: isSet(object.service) ? Service.fromJSON(object.service) : undefined,
+      resourceVersion: isSet(object.resourceVersion)
+        ? globalThis.String(object.resourceVersion)
+        : isSet(object.resource_version)
+        ? globalThis.String(object.resource_version)
+        : "",
+    };
+  },
+
+  toJSON(message: ServiceWatchEvent): unknown {
+    const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = watchEvent_TypeToJSON(message.type);
+    }
+    if (message.service !== undefined) {
+      obj.service = Service.toJSON(message.service);
+    }
+    if (message.resourceVersion !== "") {
+      obj.resourceVersion = message.resourceVersion;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceWatchEvent>, I>>(base?: I): ServiceWatchEvent {
+    return ServiceWatchEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceWatchEvent>, I>>(object: I): ServiceWatchEvent {
+    const message = createBaseServiceWatchEvent();
+    message.type = object.type ?? 0;
+    message.service = (object.service !== undefined && object.service !== null)
+      ? Service.fromPartial(object.service)
+      : undefined;
+    message.resourceVersion = object.resourceVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseEndpointConditions(): EndpointConditions {
+  return { ready: undefined, serving: undefined, terminating: undefined };
+}
+
+export const EndpointConditions: MessageFns<EndpointConditions> = {
+  encode(message: EndpointConditions, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ready !== undefined) {
+      writer.uint32(8).bool(message.ready);
+    }
+    if (message.serving !== undefined) {
+      writer.uint32(16).bool(message.serving);
+    }
+    if (message.terminating !== undefined) {
+      writer.uint32(24).bool(message.terminating);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointConditions {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointConditions();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ready = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.serving = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.terminating = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointConditions {
+    return {
+      ready: isSet(object.ready) ? globalThis.Boolean(object.ready) : undefined,
+      serving: isSet(object.serving) ? globalThis.Boolean(object.serving) : undefined,
+      terminating: isSet(object.terminating) ? globalThis.Boolean(object.terminating) : undefined,
+    };
+  },
+
+  toJSON(message: EndpointConditions): unknown {
+    const obj: any = {};
+    if (message.ready !== undefined) {
+      obj.ready = message.ready;
+    }
+    if (message.serving !== undefined) {
+      obj.serving = message.serving;
+    }
+    if (message.terminating !== undefined) {
+      obj.terminating = message.terminating;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EndpointConditions>, I>>(base?: I): EndpointConditions {
+    return EndpointConditions.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EndpointConditions>, I>>(object: I): EndpointConditions {
+    const message = createBaseEndpointConditions();
+    message.ready = object.ready ?? undefined;
+    message.serving = object.serving ?? undefined;
+    message.terminating = object.terminating ?? undefined;
+    return message;
+  },
+};
+
+function createBaseEndpoint(): Endpoint {
+  return { addresses: [], conditions: undefined, hostname: "", targetRef: undefined, nodeName: "" };
+}
+
+export const Endpoint: MessageFns<Endpoint> = {
+  encode(message: Endpoint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.addresses) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.conditions !== undefined) {
+      EndpointConditions.encode(message.conditions, writer.uint32(18).fork()).join();
+    }
+    if (message.hostname !== "") {
+      writer.uint32(26).string(message.hostname);
+    }
+    if (message.targetRef !== undefined) {
+      ObjectReference.encode(message.targetRef, writer.uint32(34).fork()).join();
+    }
+    if (message.nodeName !== "") {
+      writer.uint32(42).string(message.nodeName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Endpoint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpoint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.addresses.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.conditions = EndpointConditions.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.hostname = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.targetRef = ObjectReference.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Endpoint {
+    return {
+      addresses: globalThis.Array.isArray(object?.addresses)
+        ? object.addresses.map((e: any) => globalThis.String(e))
+        : [],
+      conditions: isSet(object.conditions) ? EndpointConditions.fromJSON(object.conditions) : undefined,
+      hostname: isSet(object.hostname) ? globalThis.String(object.hostname) : "",
+      targetRef: isSet(object.targetRef)
+        ? ObjectReference.fromJSON(object.targetRef)
+        : isSet(object.target_ref)
+        ? ObjectReference.fromJSON(object.target_ref)
+        : undefined,
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+    };
+  },
+
+  toJSON(message: Endpoint): unknown {
+    const obj: any = {};
+    if (message.addresses?.length) {
+      obj.addresses = message.addresses;
+    }
+    if (message.conditions !== undefined) {
+      obj.conditions = EndpointConditions.toJSON(message.conditions);
+    }
+    if (message.hostname !== "") {
+      obj.hostname = message.hostname;
+    }
+    if (message.targetRef !== undefined) {
+      obj.targetRef = ObjectReference.toJSON(message.targetRef);
+    }
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Endpoint>, I>>(base?: I): Endpoint {
+    return Endpoint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Endpoint>, I>>(object: I): Endpoint {
+    const message = createBaseEndpoint();
+    message.addresses = object.addresses?.map((e) => e) || [];
+    message.conditions = (object.conditions !== undefined && object.conditions !== null)
+      ? EndpointConditions.fromPartial(object.conditions)
+      : undefined;
+    message.hostname = object.hostname ?? "";
+    message.targetRef = (object.targetRef !== undefined && object.targetRef !== null)
+      ? ObjectReference.fromPartial(object.targetRef)
+      : undefined;
+    message.nodeName = object.nodeName ?? "";
+    return message;
+  },
+};
+
+function createBaseEndpointPort(): EndpointPort {
+  return { name: "", protocol: "", port: 0 };
+}
+
+export const EndpointPort: MessageFns<EndpointPort> = {
+  encode(message: EndpointPort, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.protocol !== "") {
+      writer.uint32(18).string(message.protocol);
+    }
+    if (message.port !== 0) {
+      writer.uint32(24).int32(message.port);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointPort {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointPort();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.protocol = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.port = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointPort {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      protocol: isSet(object.protocol) ? globalThis.String(object.protocol) : "",
+      port: isSet(object.port) ? globalThis.Number(object.port) : 0,
+    };
+  },
+
+  toJSON(message: EndpointPort): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.protocol !== "") {
+      obj.protocol = message.protocol;
+    }
+    if (message.port !== 0) {
+      obj.port = Math.round(message.port);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EndpointPort>, I>>(base?: I): EndpointPort {
+    return EndpointPort.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EndpointPort>, I>>(object: I): EndpointPort {
+    const message = createBaseEndpointPort();
+    message.name = object.name ?? "";
+    message.protocol = object.protocol ?? "";
+    message.port = object.port ?? 0;
+    return message;
+  },
+};
+
+function createBaseEndpointSlice(): EndpointSlice {
+  return { metadata: undefined, addressType: "", endpoints: [], ports: [] };
+}
+
+export const EndpointSlice: MessageFns<EndpointSlice> = {
+  encode(message: EndpointSlice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.metadata !== undefined) {
+      ObjectMeta.encode(message.metadata, writer.uint32(10).fork()).join();
+    }
+    if (message.addressType !== "") {
+      writer.uint32(18).string(message.addressType);
+    }
+    for (const v of message.endpoints) {
+      Endpoint.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.ports) {
+      EndpointPort.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointSlice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointSlice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.metadata = ObjectMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.addressType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.endpoints.push(Endpoint.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.ports.push(EndpointPort.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointSlice {
+    return {
+      metadata: isSet(object.metadata) ? ObjectMeta.fromJSON(object.metadata) : undefined,
+      addressType: isSet(object.addressType)
+        ? globalThis.String(object.addressType)
+        : isSet(object.address_type)
+        ? globalThis.String(object.address_type)
+        : "",
+      endpoints: globalThis.Array.isArray(object?.endpoints)
+        ? object.endpoints.map((e: any) => Endpoint.fromJSON(e))
+        : [],
+      ports: globalThis.Array.isArray(object?.ports) ? object.ports.map((e: any) => EndpointPort.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: EndpointSlice): unknown {
+    const obj: any = {};
+    if (message.metadata !== undefined) {
+      obj.metadata = ObjectMeta.toJSON(message.metadata);
+    }
+    if (message.addressType !== "") {
+      obj.addressType = message.addressType;
+    }
+    if (message.endpoints?.length) {
+      obj.endpoints = message.endpoints.map((e) => Endpoint.toJSON(e));
+    }
+    if (message.ports?.length) {
+      obj.ports = message.ports.map((e) => EndpointPort.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EndpointSlice>, I>>(base?: I): EndpointSlice {
+    return EndpointSlice.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EndpointSlice>, I>>(object: I): EndpointSlice {
+    const message = createBaseEndpointSlice();
+    message.metadata = (object.metadata !== undefined && object.metadata !== null)
+      ? ObjectMeta.fromPartial(object.metadata)
+      : undefined;
+    message.addressType = object.addressType ?? "";
+    message.endpoints = object.endpoints?.map((e) => Endpoint.fromPartial(e)) || [];
+    message.ports = object.ports?.map((e) => EndpointPort.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListEndpointSlicesRequest(): ListEndpointSlicesRequest {
+  return { orgId: "", projectId: "", namespace: "", labelSelector: {}, nodeName: "" };
+}
+
+export const ListEndpointSlicesRequest: MessageFns<ListEndpointSlicesRequest> = {
+  encode(message: ListEndpointSlicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orgId !== "") {
+      writer.uint32(10).string(message.orgId);
+    }
+    if (message.projectId !== "") {
+      writer.uint32(18).string(message.projectId);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    globalThis.Object.entries(message.labelSelector).forEach(([key, value]: [string, string]) => {
+      ListEndpointSlicesRequest_LabelSelectorEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.nodeName !== "") {
+      writer.uint32(42).string(message.nodeName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEndpointSlicesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEndpointSlicesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orgId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = ListEndpointSlicesRequest_LabelSelectorEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.labelSelector[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEndpointSlicesRequest {
+    return {
+      orgId: isSet(object.orgId)
+        ? globalThis.String(object.orgId)
+        : isSet(object.org_id)
+        ? globalThis.String(object.org_id)
+        : "",
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      labelSelector: isObject(object.labelSelector)
+        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.label_selector)
+        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+    };
+  },
+
+  toJSON(message: ListEndpointSlicesRequest): unknown {
+    const obj: any = {};
+    if (message.orgId !== "") {
+      obj.orgId = message.orgId;
+    }
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.labelSelector) {
+      const entries = globalThis.Object.entries(message.labelSelector) as [string, string][];
+      if (entries.length > 0) {
+        obj.labelSelector = {};
+        entries.forEach(([k, v]) => {
+          obj.labelSelector[k] = v;
+        });
+      }
+    }
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListEndpointSlicesRequest>, I>>(base?: I): ListEndpointSlicesRequest {
+    return ListEndpointSlicesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListEndpointSlicesRequest>, I>>(object: I): ListEndpointSlicesRequest {
+    const message = createBaseListEndpointSlicesRequest();
+    message.orgId = object.orgId ?? "";
+    message.projectId = object.projectId ?? "";
+    message.namespace = object.namespace ?? "";
+    message.labelSelector = (globalThis.Object.entries(object.labelSelector ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.nodeName = object.nodeName ?? "";
+    return message;
+  },
+};
+
+function createBaseListEndpointSlicesRequest_LabelSelectorEntry(): ListEndpointSlicesRequest_LabelSelectorEntry {
+  return { key: "", value: "" };
+}
+
+export const ListEndpointSlicesRequest_LabelSelectorEntry: MessageFns<ListEndpointSlicesRequest_LabelSelectorEntry> = {
+  encode(
+    message: ListEndpointSlicesRequest_LabelSelectorEntry,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEndpointSlicesRequest_LabelSelectorEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEndpointSlicesRequest_LabelSelectorEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEndpointSlicesRequest_LabelSelectorEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: ListEndpointSlicesRequest_LabelSelectorEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListEndpointSlicesRequest_LabelSelectorEntry>, I>>(
+    base?: I,
+  ): ListEndpointSlicesRequest_LabelSelectorEntry {
+    return ListEndpointSlicesRequest_LabelSelectorEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListEndpointSlicesRequest_LabelSelectorEntry>, I>>(
+    object: I,
+  ): ListEndpointSlicesRequest_LabelSelectorEntry {
+    const message = createBaseListEndpointSlicesRequest_LabelSelectorEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseListEndpointSlicesResponse(): ListEndpointSlicesResponse {
+  return { items: [], resourceVersion: "" };
+}
+
+export const ListEndpointSlicesResponse: MessageFns<ListEndpointSlicesResponse> = {
+  encode(message: ListEndpointSlicesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.items) {
+      EndpointSlice.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.resourceVersion !== "") {
+      writer.uint32(18).string(message.resourceVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEndpointSlicesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEndpointSlicesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.items.push(EndpointSlice.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resourceVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEndpointSlicesResponse {
+    return {
+      items: globalThis.Array.isArray(object?.items) ? object.items.map((e: any) => EndpointSlice.fromJSON(e)) : [],
+      resourceVersion: isSet(object.resourceVersion)
+        ? globalThis.String(object.resourceVersion)
+        : isSet(object.resource_version)
+        ? globalThis.String(object.resource_version)
+        : "",
+    };
+  },
+
+  toJSON(message: ListEndpointSlicesResponse): unknown {
+    const obj: any = {};
+    if (message.items?.length) {
+      obj.items = message.items.map((e) => EndpointSlice.toJSON(e));
+    }
+    if (message.resourceVersion !== "") {
+      obj.resourceVersion = message.resourceVersion;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListEndpointSlicesResponse>, I>>(base?: I): ListEndpointSlicesResponse {
+    return ListEndpointSlicesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListEndpointSlicesResponse>, I>>(object: I): ListEndpointSlicesResponse {
+    const message = createBaseListEndpointSlicesResponse();
+    message.items = object.items?.map((e) => EndpointSlice.fromPartial(e)) || [];
+    message.resourceVersion = object.resourceVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchEndpointSlicesRequest(): WatchEndpointSlicesRequest {
+  return { orgId: "", projectId: "", namespace: "", labelSelector: {}, nodeName: "", resourceVersion: "" };
+}
+
+export const WatchEndpointSlicesRequest: MessageFns<WatchEndpointSlicesRequest> = {
+  encode(message: WatchEndpointSlicesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orgId !== "") {
+      writer.uint32(10).string(message.orgId);
+    }
+    if (message.projectId !== "") {
+      writer.uint32(18).string(message.projectId);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(26).string(message.namespace);
+    }
+    globalThis.Object.entries(message.labelSelector).forEach(([key, value]: [string, string]) => {
+      WatchEndpointSlicesRequest_LabelSelectorEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.nodeName !== "") {
+      writer.uint32(42).string(message.nodeName);
+    }
+    if (message.resourceVersion !== "") {
+      writer.uint32(50).string(message.resourceVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchEndpointSlicesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchEndpointSlicesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orgId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = WatchEndpointSlicesRequest_LabelSelectorEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.labelSelector[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.resourceVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchEndpointSlicesRequest {
+    return {
+      orgId: isSet(object.orgId)
+        ? globalThis.String(object.orgId)
+        : isSet(object.org_id)
+        ? globalThis.String(object.org_id)
+        : "",
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      labelSelector: isObject(object.labelSelector)
+        ? (globalThis.Object.entries(object.labelSelector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.label_selector)
+        ? (globalThis.Object.entries(object.label_selector) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+      resourceVersion: isSet(object.resourceVersion)
+        ? globalThis.String(object.resourceVersion)
+        : isSet(object.resource_version)
+        ? globalThis.String(object.resource_version)
+        : "",
+    };
+  },
+
+  toJSON(message: WatchEndpointSlicesRequest): unknown {
+    const obj: any = {};
+    if (message.orgId !== "") {
+      obj.orgId = message.orgId;
+    }
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.labelSelector) {
+      const entries = globalThis.Object.entries(message.labelSelector) as [string, string][];
+      if (entries.length > 0) {
+        obj.labelSelector = {};
+        entries.forEach(([k, v]) => {
+          obj.labelSelector[k] = v;
+        });
+      }
+    }
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    if (message.resourceVersion !== "") {
+      obj.resourceVersion = message.resourceVersion;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchEndpointSlicesRequest>, I>>(base?: I): WatchEndpointSlicesRequest {
+    return WatchEndpointSlicesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchEndpointSlicesRequest>, I>>(object: I): WatchEndpointSlicesRequest {
+    const message = createBaseWatchEndpointSlicesRequest();
+    message.orgId = object.orgId ?? "";
+    message.projectId = object.projectId ?? "";
+    message.namespace = object.namespace ?? "";
+    message.labelSelector = (globalThis.Object.entries(object.labelSelector ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.nodeName = object.nodeName ?? "";
+    message.resourceVersion = object.resourceVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchEndpointSlicesRequest_LabelSelectorEntry(): WatchEndpointSlicesRequest_LabelSelectorEntry {
+  return { key: "", value: "" };
+}
+
+export const WatchEndpointSlicesRequest_LabelSelectorEntry: MessageFns<WatchEndpointSlicesRequest_LabelSelectorEntry> =
+  {
+    encode(
+      message: WatchEndpointSlicesRequest_LabelSelectorEntry,
+      writer: BinaryWriter = new BinaryWriter(),
+    ): BinaryWriter {
+      if (message.key !== "") {
+        writer.uint32(10).string(message.key);
+      }
+      if (message.value !== "") {
+        writer.uint32(18).string(message.value);
+      }
+      return writer;
+    },
+
+    decode(input: BinaryReader | Uint8Array, length?: number): WatchEndpointSlicesRequest_LabelSelectorEntry {
+      const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+      const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+      if (previousRecursionDepth >= 100) {
+        throw new globalThis.Error("protobuf decode recursion limit exceeded");
+      }
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+      try {
+        const end = length === undefined ? reader.len : reader.pos + length;
+        const message = createBaseWatchEndpointSlicesRequest_LabelSelectorEntry();
+        while (reader.pos < end) {
+          const tag = reader.uint32();
+          switch (tag >>> 3) {
+            case 1: {
+              if (tag !== 10) {
+                break;
+              }
+
+              message.key = reader.string();
+              continue;
+            }
+            case 2: {
+              if (tag !== 18) {
+                break;
+              }
+
+              message.value = reader.string();
+              continue;
+            }
+          }
+          if ((tag & 7) === 4 || tag === 0) {
+            break;
+          }
+          reader.skip(tag & 7);
+        }
+        return message;
+      } finally {
+        (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+      }
+    },
+
+    fromJSON(object: any): WatchEndpointSlicesRequest_LabelSelectorEntry {
+      return {
+        key: isSet(object.key) ? globalThis.String(object.key) : "",
+        value: isSet(object.value) ? globalThis.String(object.value) : "",
+      };
+    },
+
+    toJSON(message: WatchEndpointSlicesRequest_LabelSelectorEntry): unknown {
+      const obj: any = {};
+      if (message.key !== "") {
+        obj.key = message.key;
+      }
+      if (message.value !== "") {
+        obj.value = message.value;
+      }
+      return obj;
+    },
+
+    create<I extends Exact<DeepPartial<WatchEndpointSlicesRequest_LabelSelectorEntry>, I>>(
+      base?: I,
+    ): WatchEndpointSlicesRequest_LabelSelectorEntry {
+      return WatchEndpointSlicesRequest_LabelSelectorEntry.fromPartial(base ?? ({} as any));
+    },
+    fromPartial<I extends Exact<DeepPartial<WatchEndpointSlicesRequest_LabelSelectorEntry>, I>>(
+      object: I,
+    ): WatchEndpointSlicesRequest_LabelSelectorEntry {
+      const message = createBaseWatchEndpointSlicesRequest_LabelSelectorEntry();
+      message.key = object.key ?? "";
+      message.value = object.value ?? "";
+      return message;
+    },
+  };
+
+function createBaseEndpointSliceWatchEvent(): EndpointSliceWatchEvent {
+  return { type: 0, endpointSlice: undefined, resourceVersion: "" };
+}
+
+export const EndpointSliceWatchEvent: MessageFns<EndpointSliceWatchEvent> = {
+  encode(message: EndpointSliceWatchEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
+    if (message.endpointSlice !== undefined) {
+      EndpointSlice.encode(message.endpointSlice, writer.uint32(18).fork()).join();
+    }
+    if (message.resourceVersion !== "") {
+      writer.uint32(26).string(message.resourceVersion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EndpointSliceWatchEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEndpointSliceWatchEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.endpointSlice = EndpointSlice.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.resourceVersion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EndpointSliceWatchEvent {
+    return {
+      type: isSet(object.type) ? watchEvent_TypeFromJSON(object.type) : 0,
+      endpointSlice: isSet(object.endpointSlice)
+        ? EndpointSlice.fromJSON(object.endpointSlice)
+        : isSet(object.endpoint_slice)
+        ? EndpointSlice.fromJSON(object.endpoint_slice)
+        : undefined,
+      resourceVersion: isSet(object.resourceVersion)
+        ? globalThis.String(object.resourceVersion)
+        : isSet(object.resource_version)
+        ? globalThis.String(object.resource_version)
+        : "",
+    };
+  },
+
+  toJSON(message: EndpointSliceWatchEvent): unknown {
+    const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = watchEvent_TypeToJSON(message.type);
+    }
+    if (message.endpointSlice !== undefined) {
+      obj.endpointSlice = EndpointSlice.toJSON(message.endpointSlice);
+    }
+    if (message.resourceVersion !== "") {
+      obj.resourceVersion = message.resourceVersion;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EndpointSliceWatchEvent>, I>>(base?: I): EndpointSliceWatchEvent {
+    return EndpointSliceWatchEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EndpointSliceWatchEvent>, I>>(object: I): EndpointSliceWatchEvent {
+    const message = createBaseEndpointSliceWatchEvent();
+    message.type = object.type ?? 0;
+    message.endpointSlice = (object.endpointSlice !== undefined && object.endpointSlice !== null)
+      ? EndpointSlice.fromPartial(object.endpointSlice)
+      : undefined;
+    message.resourceVersion = object.resourceVersion ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateEndpointSliceRequest(): CreateEndpointSliceRequest {
+  return { endpointSlice: undefined };
+}
+
+export const CreateEndpointSliceRequest: MessageFns<CreateEndpointSliceRequest> = {
+  encode(message: CreateEndpointSliceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.endpointSlice !== undefined) {
+      EndpointSlice.encode(message.endpointSlice, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateEndpointSliceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateEndpointSliceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.endpointSlice = EndpointSlice.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateEndpointSliceRequest {
+    return {
+      endpointSlice: isSet(object.endpointSlice)
+        ? EndpointSlice.fromJSON(object.endpointSlice)
+        : isSet(object.endpoint_slice)
+        ? EndpointSlice.fromJSON(object.endpoint_slice)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CreateEndpointSliceRequest): unknown {
+    const obj: any = {};
+    if (message.endpointSlice !== undefined) {
+      obj.endpointSlice = EndpointSlice.toJSON(message.endpointSlice);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateEndpointSliceRequest>, I>>(base?: I): CreateEndpointSliceRequest {
+    return CreateEndpointSliceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateEndpointSliceRequest>, I>>(object: I): CreateEndpointSliceRequest {
+    const message = createBaseCreateEndpointSliceRequest();
+    message.endpointSlice = (object.endpointSlice !== undefined && object.endpointSlice !== null)
+      ? EndpointSlice.fromPartial(object.endpointSlice)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteEndpointSliceRequest(): DeleteEndpointSliceRequest {
+  return { ref: undefined };
+}
+
+export const DeleteEndpointSliceRequest: MessageFns<DeleteEndpointSliceRequest> = {
+  encode(message: DeleteEndpointSliceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ref !== undefined) {
+      ObjectRef.encode(message.ref, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteEndpointSliceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteEndpointSliceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ref = ObjectRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteEndpointSliceRequest {
+    return { ref: isSet(object.ref) ? ObjectRef.fromJSON(object.ref) : undefined };
+  },
+
+  toJSON(message: DeleteEndpointSliceRequest): unknown {
+    const obj: any = {};
+    if (message.ref !== undefined) {
+      obj.ref = ObjectRef.toJSON(message.ref);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteEndpointSliceRequest>, I>>(base?: I): DeleteEndpointSliceRequest {
+    return DeleteEndpointSliceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteEndpointSliceRequest>, I>>(object: I): DeleteEndpointSliceRequest {
+    const message = createBaseDeleteEndpointSliceRequest();
+    message.ref = (object.ref !== undefined && object.ref !== null) ? ObjectRef.fromPartial(object.ref) : undefined;
+    return message;
+  },
+};
+
 export type PodServiceService = typeof PodServiceService;
 export const PodServiceService = {
   createPod: {
@@ -13422,7 +17223,8 @@ export const SecretServiceClient = makeGenericClientConstructor(
 
 /**
  * A node may create and update events only about pods bound to it (in their
- * tenant) and about itself; users list the events of their own tenant.
+ * tenant) and about itself; users list the events of their own tenant, and
+ * anyone may list Node events (involved_object_kind "Node"), as nodes are.
  */
 export type EventServiceService = typeof EventServiceService;
 export const EventServiceService = {
@@ -13515,6 +17317,311 @@ export const EventServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): EventServiceClient;
   service: typeof EventServiceService;
+  serviceName: string;
+};
+
+export type AuthServiceService = typeof AuthServiceService;
+export const AuthServiceService = {
+  reviewToken: {
+    path: "/k8shost.v1.AuthService/ReviewToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReviewTokenRequest): Buffer => Buffer.from(ReviewTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReviewTokenRequest => ReviewTokenRequest.decode(value),
+    responseSerialize: (value: ReviewTokenResponse): Buffer => Buffer.from(ReviewTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReviewTokenResponse => ReviewTokenResponse.decode(value),
+  },
+} as const;
+
+export interface AuthServiceServer extends UntypedServiceImplementation {
+  reviewToken: handleUnaryCall<ReviewTokenRequest, ReviewTokenResponse>;
+}
+
+export interface AuthServiceClient extends Client {
+  reviewToken(
+    request: ReviewTokenRequest,
+    callback: (error: ServiceError | null, response: ReviewTokenResponse) => void,
+  ): ClientUnaryCall;
+  reviewToken(
+    request: ReviewTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReviewTokenResponse) => void,
+  ): ClientUnaryCall;
+  reviewToken(
+    request: ReviewTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReviewTokenResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const AuthServiceClient = makeGenericClientConstructor(
+  AuthServiceService,
+  "k8shost.v1.AuthService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): AuthServiceClient;
+  service: typeof AuthServiceService;
+  serviceName: string;
+};
+
+export type ServiceServiceService = typeof ServiceServiceService;
+export const ServiceServiceService = {
+  createService: {
+    path: "/k8shost.v1.ServiceService/CreateService" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateServiceRequest): Buffer => Buffer.from(CreateServiceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateServiceRequest => CreateServiceRequest.decode(value),
+    responseSerialize: (value: Service): Buffer => Buffer.from(Service.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Service => Service.decode(value),
+  },
+  getService: {
+    path: "/k8shost.v1.ServiceService/GetService" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetServiceRequest): Buffer => Buffer.from(GetServiceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetServiceRequest => GetServiceRequest.decode(value),
+    responseSerialize: (value: Service): Buffer => Buffer.from(Service.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Service => Service.decode(value),
+  },
+  listServices: {
+    path: "/k8shost.v1.ServiceService/ListServices" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListServicesRequest): Buffer => Buffer.from(ListServicesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListServicesRequest => ListServicesRequest.decode(value),
+    responseSerialize: (value: ListServicesResponse): Buffer =>
+      Buffer.from(ListServicesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListServicesResponse => ListServicesResponse.decode(value),
+  },
+  /** Releases the cluster IP and node ports; the Service's EndpointSlices go too. */
+  deleteService: {
+    path: "/k8shost.v1.ServiceService/DeleteService" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteServiceRequest): Buffer => Buffer.from(DeleteServiceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteServiceRequest => DeleteServiceRequest.decode(value),
+    responseSerialize: (value: Service): Buffer => Buffer.from(Service.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Service => Service.decode(value),
+  },
+  watchServices: {
+    path: "/k8shost.v1.ServiceService/WatchServices" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchServicesRequest): Buffer => Buffer.from(WatchServicesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchServicesRequest => WatchServicesRequest.decode(value),
+    responseSerialize: (value: ServiceWatchEvent): Buffer => Buffer.from(ServiceWatchEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ServiceWatchEvent => ServiceWatchEvent.decode(value),
+  },
+} as const;
+
+export interface ServiceServiceServer extends UntypedServiceImplementation {
+  createService: handleUnaryCall<CreateServiceRequest, Service>;
+  getService: handleUnaryCall<GetServiceRequest, Service>;
+  listServices: handleUnaryCall<ListServicesRequest, ListServicesResponse>;
+  /** Releases the cluster IP and node ports; the Service's EndpointSlices go too. */
+  deleteService: handleUnaryCall<DeleteServiceRequest, Service>;
+  watchServices: handleServerStreamingCall<WatchServicesRequest, ServiceWatchEvent>;
+}
+
+export interface ServiceServiceClient extends Client {
+  createService(
+    request: CreateServiceRequest,
+    callback: (error: ServiceError | null, response: Service) => void,
+  ): ClientUnaryCall;
+  createService(
+    request: CreateServiceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Service) => void,
+  ): ClientUnaryCall;
+  createService(
+    request: CreateServiceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Service) => void,
+  ): ClientUnaryCall;
+  getService(
+    request: GetServiceRequest,
+    callback: (error: ServiceError | null, response: Service) => void,
+  ): ClientUnaryCall;
+  getService(
+    request: GetServiceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Service) => void,
+  ): ClientUnaryCall;
+  getService(
+    request: GetServiceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Service) => void,
+  ): ClientUnaryCall;
+  listServices(
+    request: ListServicesRequest,
+    callback: (error: ServiceError | null, response: ListServicesResponse) => void,
+  ): ClientUnaryCall;
+  listServices(
+    request: ListServicesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListServicesResponse) => void,
+  ): ClientUnaryCall;
+  listServices(
+    request: ListServicesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListServicesResponse) => void,
+  ): ClientUnaryCall;
+  /** Releases the cluster IP and node ports; the Service's EndpointSlices go too. */
+  deleteService(
+    request: DeleteServiceRequest,
+    callback: (error: ServiceError | null, response: Service) => void,
+  ): ClientUnaryCall;
+  deleteService(
+    request: DeleteServiceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Service) => void,
+  ): ClientUnaryCall;
+  deleteService(
+    request: DeleteServiceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Service) => void,
+  ): ClientUnaryCall;
+  watchServices(request: WatchServicesRequest, options?: Partial<CallOptions>): ClientReadableStream<ServiceWatchEvent>;
+  watchServices(
+    request: WatchServicesRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ServiceWatchEvent>;
+}
+
+export const ServiceServiceClient = makeGenericClientConstructor(
+  ServiceServiceService,
+  "k8shost.v1.ServiceService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): ServiceServiceClient;
+  service: typeof ServiceServiceService;
+  serviceName: string;
+};
+
+export type EndpointSliceServiceService = typeof EndpointSliceServiceService;
+export const EndpointSliceServiceService = {
+  listEndpointSlices: {
+    path: "/k8shost.v1.EndpointSliceService/ListEndpointSlices" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListEndpointSlicesRequest): Buffer =>
+      Buffer.from(ListEndpointSlicesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListEndpointSlicesRequest => ListEndpointSlicesRequest.decode(value),
+    responseSerialize: (value: ListEndpointSlicesResponse): Buffer =>
+      Buffer.from(ListEndpointSlicesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListEndpointSlicesResponse => ListEndpointSlicesResponse.decode(value),
+  },
+  watchEndpointSlices: {
+    path: "/k8shost.v1.EndpointSliceService/WatchEndpointSlices" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchEndpointSlicesRequest): Buffer =>
+      Buffer.from(WatchEndpointSlicesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchEndpointSlicesRequest => WatchEndpointSlicesRequest.decode(value),
+    responseSerialize: (value: EndpointSliceWatchEvent): Buffer =>
+      Buffer.from(EndpointSliceWatchEvent.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EndpointSliceWatchEvent => EndpointSliceWatchEvent.decode(value),
+  },
+  /** Users only, for a Service without a selector (the controller owns the others). */
+  createEndpointSlice: {
+    path: "/k8shost.v1.EndpointSliceService/CreateEndpointSlice" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateEndpointSliceRequest): Buffer =>
+      Buffer.from(CreateEndpointSliceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateEndpointSliceRequest => CreateEndpointSliceRequest.decode(value),
+    responseSerialize: (value: EndpointSlice): Buffer => Buffer.from(EndpointSlice.encode(value).finish()),
+    responseDeserialize: (value: Buffer): EndpointSlice => EndpointSlice.decode(value),
+  },
+  deleteEndpointSlice: {
+    path: "/k8shost.v1.EndpointSliceService/DeleteEndpointSlice" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteEndpointSliceRequest): Buffer =>
+      Buffer.from(DeleteEndpointSliceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteEndpointSliceRequest => DeleteEndpointSliceRequest.decode(value),
+    responseSerialize: (value: DeleteResponse): Buffer => Buffer.from(DeleteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteResponse => DeleteResponse.decode(value),
+  },
+} as const;
+
+export interface EndpointSliceServiceServer extends UntypedServiceImplementation {
+  listEndpointSlices: handleUnaryCall<ListEndpointSlicesRequest, ListEndpointSlicesResponse>;
+  watchEndpointSlices: handleServerStreamingCall<WatchEndpointSlicesRequest, EndpointSliceWatchEvent>;
+  /** Users only, for a Service without a selector (the controller owns the others). */
+  createEndpointSlice: handleUnaryCall<CreateEndpointSliceRequest, EndpointSlice>;
+  deleteEndpointSlice: handleUnaryCall<DeleteEndpointSliceRequest, DeleteResponse>;
+}
+
+export interface EndpointSliceServiceClient extends Client {
+  listEndpointSlices(
+    request: ListEndpointSlicesRequest,
+    callback: (error: ServiceError | null, response: ListEndpointSlicesResponse) => void,
+  ): ClientUnaryCall;
+  listEndpointSlices(
+    request: ListEndpointSlicesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListEndpointSlicesResponse) => void,
+  ): ClientUnaryCall;
+  listEndpointSlices(
+    request: ListEndpointSlicesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListEndpointSlicesResponse) => void,
+  ): ClientUnaryCall;
+  watchEndpointSlices(
+    request: WatchEndpointSlicesRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<EndpointSliceWatchEvent>;
+  watchEndpointSlices(
+    request: WatchEndpointSlicesRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<EndpointSliceWatchEvent>;
+  /** Users only, for a Service without a selector (the controller owns the others). */
+  createEndpointSlice(
+    request: CreateEndpointSliceRequest,
+    callback: (error: ServiceError | null, response: EndpointSlice) => void,
+  ): ClientUnaryCall;
+  createEndpointSlice(
+    request: CreateEndpointSliceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: EndpointSlice) => void,
+  ): ClientUnaryCall;
+  createEndpointSlice(
+    request: CreateEndpointSliceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: EndpointSlice) => void,
+  ): ClientUnaryCall;
+  deleteEndpointSlice(
+    request: DeleteEndpointSliceRequest,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteEndpointSlice(
+    request: DeleteEndpointSliceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+  deleteEndpointSlice(
+    request: DeleteEndpointSliceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const EndpointSliceServiceClient = makeGenericClientConstructor(
+  EndpointSliceServiceService,
+  "k8shost.v1.EndpointSliceService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): EndpointSliceServiceClient;
+  service: typeof EndpointSliceServiceService;
   serviceName: string;
 };
 
