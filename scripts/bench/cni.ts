@@ -11,7 +11,10 @@
 // reference's, medians of the same run.
 // All processes get the same minimal environment (no NODE_OPTIONS or
 // NODE_EXTRA_CA_CERTS, which would add tens of ms to every Node start).
-// NOVANET_BENCH_N sets the iterations (default 50).
+// NOVANET_BENCH_N sets the iterations (default 50). NOVANET_BENCH_MODE=ovs runs
+// novanet in ovs mode on the node stack's br-int (scripts/node-stack/up.sh first);
+// NOVANET_BENCH_EXTRA=label=/path/to/novanet[,...] adds executables to compare
+// (e.g. a build from before a change), measured like the others.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +23,9 @@ import { TokenStore } from "../../stand-ins/src/iam/tokens.js";
 import { startNovanetStandIn } from "../../stand-ins/src/novanet/server.js";
 
 const N = Number(process.env.NOVANET_BENCH_N ?? 50);
+const MODE = process.env.NOVANET_BENCH_MODE ?? "bridge";
+if (MODE !== "bridge" && MODE !== "ovs") throw new Error(`NOVANET_BENCH_MODE: expected bridge or ovs, got ${MODE}`);
+const OVSDB = `unix:${process.env.PLASMA_RUN_DIR ?? "/run/plasmacloud-stack"}/ovs/db.sock`;
 const repo = new URL("../..", import.meta.url).pathname;
 const plugin = join(repo, "cni-plugin");
 const ENV = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" };
@@ -139,13 +145,18 @@ export async function run(): Promise<void> {
       }
     }
   } else notes.push(...base);
+  for (const spec of (process.env.NOVANET_BENCH_EXTRA ?? "").split(",").filter(Boolean)) {
+    const eq = spec.indexOf("=");
+    if (eq < 1) throw new Error(`NOVANET_BENCH_EXTRA: expected label=path, got ${spec}`);
+    add(spec.slice(0, eq), spec.slice(eq + 1));
+  }
 
   writeFileSync(join(dir, "token"), "bench-token");
   const tokens = new TokenStore().add("bench-token", { name: "system:node:bench", kind: "node", orgId: "", projectId: "" });
   const subnet = `sn-bench-${process.pid}`;
   const standIn = await startNovanetStandIn({ tokens, subnets: [{ id: subnet, orgId: "org-bench", projectId: "proj-bench", cidr: "10.213.12.0/24" }] });
   const conf = (cacheDir: string): string => JSON.stringify({
-    cniVersion: "1.0.0", name: "bench-novanet", type: "novanet", mode: "bridge",
+    cniVersion: "1.0.0", name: "bench-novanet", type: "novanet", mode: MODE, ...(MODE === "ovs" ? { ovsdb: OVSDB } : {}),
     novanet: { server_addr: standIn.address, token_file: join(dir, "token") },
     org_id: "org-bench", project_id: "proj-bench", subnet_id: subnet, cacheDir,
   });
@@ -205,7 +216,7 @@ export async function run(): Promise<void> {
     ...candidates.map((c) => [`novanet ${c.label}`, mmm(c.version), mmm(c.addDel), mmm(c.ratio, 2), c.size]),
   ];
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
-  console.log(`cni bench: ${N} iterations, each measuring everything below once (order shuffled); min / median / max`);
+  console.log(`cni bench: ${N} iterations, novanet in ${MODE} mode, each measuring everything below once (order shuffled); min / median / max`);
   for (const r of rows) console.log(r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join("   "));
   for (const n of notes) console.log(`note: ${n}`);
   const ship = candidates[0] as Candidate;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stops the node stack that up.sh started: containerd (its pods' shims with
-# it), the registries, Open vSwitch. Idempotent.
+# it), the registries, OVN, Open vSwitch. Idempotent.
 #   bash scripts/node-stack/down.sh            stop; state stays for the next up.sh
 #   bash scripts/node-stack/down.sh --purge    stop and remove the stack's state too
 #                                              (its dirs, the CNI result cache): the
@@ -31,6 +31,7 @@ stop_pid "$PLASMA_RUN_DIR/containerd.pid"
 pkill -9 -f "containerd-shim-runc-v2 -namespace k8s.io -address $CONTAINERD_SOCK" 2>/dev/null || true
 stop_pid "$PLASMA_RUN_DIR/registry-open.pid"
 stop_pid "$PLASMA_RUN_DIR/registry-auth.pid"
+bash "$here/ovn.sh" stop  # before OVS: ovn-controller talks to it
 stop_pid "$PLASMA_RUN_DIR/ovs/ovs-vswitchd.pid"
 stop_pid "$PLASMA_RUN_DIR/ovs/ovsdb-server.pid"
 

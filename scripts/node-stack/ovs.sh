@@ -5,6 +5,11 @@
 # have no openvswitch kernel module). Idempotent: what runs is left alone.
 # The database socket is $PLASMA_RUN_DIR/ovs/db.sock (ovs-vsctl --db=unix:...).
 set -euo pipefail
+# Daemons started here must not inherit our caller's descriptors: under
+# `flock /tmp/plasma-it.lock bash up.sh` the lock's fd would live on in
+# containerd/OVS and hold the shared test lock for ever. (flock's own fd
+# keeps the lock until this script ends.)
+for fd in "/proc/$$/fd"/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
 [ "$(id -u)" = 0 ] || { echo "ovs: run as root" >&2; exit 1; }

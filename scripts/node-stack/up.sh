@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # Brings up the real node stack the tests and the dev cluster run against:
 # containerd (own config, own socket), two local OCI registries (one open, one
-# with htpasswd auth), and the test images. Idempotent: what runs is left alone.
+# with htpasswd auth), the test images, Open vSwitch and OVN (ovs.sh, ovn.sh).
+# Idempotent: what runs is left alone.
 # Needs root. Prints nothing on success beyond a summary line.
 set -euo pipefail
+# Daemons started here must not inherit our caller's descriptors: under
+# `flock /tmp/plasma-it.lock bash up.sh` the lock's fd would live on in
+# containerd/OVS and hold the shared test lock for ever. (flock's own fd
+# keeps the lock until this script ends.)
+for fd in "/proc/$$/fd"/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/env.sh"
@@ -132,4 +138,5 @@ if ! ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -qx "$REGIST
   ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --base-name "$REGISTRY_ADDR/plasmacloud/pause" "$img/pause.tar" >/dev/null
 fi
 bash "$here/ovs.sh"  # Open vSwitch (userspace datapath) + br-int for the novanet CNI plugin
+bash "$here/ovn.sh"  # OVN NB/SB, northd, and ovn-controller owning br-int
 echo "node-stack: containerd at $CONTAINERD_SOCK, registries at $REGISTRY_ADDR (open) and $AUTH_REGISTRY_ADDR (auth)"

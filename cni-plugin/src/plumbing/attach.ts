@@ -6,7 +6,9 @@
 //   configure()   with port + subnet: MAC/MTU/address/route inside the netns
 //                 and bridge/OVS membership outside, fed to those two `ip`s,
 //                 which run in parallel. Two processes per ADD, their exec
-//                 paid while NovaNET answers.
+//                 paid while NovaNET answers. In ovs mode the host `ip` also
+//                 turns the pod end's TX checksumming off right after making
+//                 the pair (offload.ts), still while NovaNET answers.
 // Both are idempotent (a repeated ADD re-applies settings). Undoing it is
 // detach.ts, apart so that DEL loads none of this.
 import { ExecError } from "@plasmacloud/common/errors";
@@ -15,9 +17,11 @@ import { bridgeLines, ensureBridge } from "./bridge.js";
 import { ipBatch, ipSession, type IpSession } from "./ip.js";
 import { deleteLink, linkExists, linkMac } from "./link.js";
 import { configureContainer, containerLines } from "./netns.js";
+import { txOffByPath, txOffLines } from "./offload.js";
 import { addOvsPort } from "./ovs.js";
 
 export interface PairSpec {
+  mode: NovanetMode;
   host: string;
   /** Container-side name (CNI_IFNAME). */
   ifname: string;
@@ -27,7 +31,6 @@ export interface PairSpec {
 }
 
 export interface AttachSpec extends PairSpec {
-  mode: NovanetMode;
   /** OVS integration bridge or the subnet's Linux bridge. */
   bridge: string;
   ovsdb?: string;
@@ -48,6 +51,8 @@ const pairLines = (p: PairSpec): string[] => [
   `link add ${p.host} type veth peer name ${p.ifname} netns ${p.netns}`,
   `link set ${p.host} alias ${p.alias}`,
 ];
+/** Lines that must follow the pair's creation (or be re-applied to a pair that was there). */
+const afterPairLines = (p: PairSpec): string[] => (p.mode === "ovs" ? txOffLines(p.netns, p.ifname) : []);
 
 /**
  * The attachment's two `ip` processes, started before NovaNET has answered:
@@ -67,8 +72,9 @@ export function begin(p: PairSpec, after: Promise<unknown>): Started {
   const host = ipSession();
   let pair: Promise<boolean> = Promise.resolve(false);
   if (!linkExists(p.host)) {
-    // ip prints only for the `link show`: its output says the lines before it are done.
-    host.send([...pairLines(p), `link show dev ${p.host}`]);
+    // ip prints first for the `link show`: its output says the lines before it are done.
+    // What follows it runs while the caller waits for NovaNET (ethtool may print too).
+    host.send([...pairLines(p), `link show dev ${p.host}`, ...afterPairLines(p)]);
     pair = host.output().then(() => true);
   }
   pair.catch(() => undefined); // the caller awaits it
@@ -85,6 +91,8 @@ export async function abandon(s: Started): Promise<void> {
 /** Uses up what begin() started, whatever happens. */
 export async function configure(s: AttachSpec, started: Started): Promise<Attached> {
   const sessions = { host: started.host, inside: await started.inside };
+  // A pair that was already there (a repeated ADD) gets its settings again.
+  const created = await started.pair.catch(() => false);
   try {
     if (s.mode === "bridge") await ensureBridge(s.bridge);
   } catch (e) {
@@ -101,15 +109,19 @@ export async function configure(s: AttachSpec, started: Started): Promise<Attach
     `link set ${s.host} up`,
   ];
   const inside = { ifname: s.ifname, mac: s.mac, mtu: s.mtu, address: s.address, prefixLen: s.prefixLen, gateway: s.gateway };
-  const [h, c] = await Promise.allSettled([sessions.host.run(host), sessions.inside.run(containerLines(inside))]);
+  // Re-applied inside, after the lines that fail when the pod end is not there (see below).
+  const insideLines = [...containerLines(inside), ...(created ? [] : afterPairLines(s))];
+  const [h, c, o] = await Promise.allSettled([sessions.host.run(host), sessions.inside.run(insideLines),
+    s.mode === "ovs" ? txOffByPath(s.netns, s.ifname) : undefined]);
   if (h.status === "rejected") throw h.reason;
   if (c.status === "rejected") {
     // A leftover host end whose peer is not in this netns: start over once.
     if (!(c.reason instanceof ExecError)) throw c.reason;
     await deleteLink(s.host);
-    await ipBatch([...pairLines(s), ...host]);
+    await ipBatch([...pairLines(s), ...afterPairLines(s), ...host]);
     await configureContainer(s.netns, inside);
-  }
+    if (s.mode === "ovs") await txOffByPath(s.netns, s.ifname);
+  } else if (o.status === "rejected") throw o.reason;
   if (s.mode === "ovs") await addOvsPort(s.ovsdb, s.bridge, s.host, s.portId);
   return { hostMac: linkMac(s.host) ?? "", bridgeMac: s.mode === "bridge" ? linkMac(s.bridge) : undefined };
 }

@@ -3,11 +3,16 @@
 // ExecError; errors.ts reports it as CNI error 105.
 import { run, start, tool } from "./exec.js";
 
+/** The name of a netns path under /run/netns (what `ip -n` and `ip netns exec` take), else undefined. */
+export function netnsName(path: string): string | undefined {
+  return /^\/(?:var\/)?run\/netns\/([^/]+)$/.exec(path)?.[1];
+}
+
 /** `ip` inside a netns: `ip -n NAME` for named netns (one exec), else nsenter. */
 function ipCommand(netns: string | undefined, args: readonly string[]): [string, readonly string[]] {
-  const named = netns ? /^\/(?:var\/)?run\/netns\/([^/]+)$/.exec(netns) : null;
+  const named = netns ? netnsName(netns) : undefined;
   return !netns ? ["ip", args]
-    : named ? ["ip", ["-n", named[1] as string, ...args]]
+    : named ? ["ip", ["-n", named, ...args]]
     // `ip -n` only takes names under /run/netns; nsenter takes any netns path.
     : ["nsenter", [`--net=${netns}`, tool("ip"), ...args]];
 }

@@ -51,7 +51,7 @@ export async function add(env: CniEnv, conf: NetConf, stdin: string): Promise<Cn
   // NovaNET): both calls are on the wire while `ip` runs. The netns side's
   // `ip` starts once they are sent (spawning blocks this thread).
   const calls = Promise.allSettled([api.getSubnet(t, ids.subnetId), createOrFindPort(api, t, ids.subnetId, env, name)]);
-  let started: Started | undefined = begin({ host, ifname: env.ifname, netns: env.netns, alias: vethAlias(conf.name, env.containerId, env.ifname) }, api.sent());
+  let started: Started | undefined = begin({ mode: conf.mode, host, ifname: env.ifname, netns: env.netns, alias: vethAlias(conf.name, env.containerId, env.ifname) }, api.sent());
   const pair = started.pair;
   const bridge = conf.mode === "bridge" ? bridgeName(conf.bridge, ids.subnetId) : conf.bridge;
   try {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { TokenStore } from "../../../stand-ins/src/iam/tokens.js";
 import { startNovanetStandIn, type NovanetStandIn } from "../../../stand-ins/src/novanet/server.js";
 import type { SubnetInput } from "../../../stand-ins/src/novanet/store.js";
+import type { OvnOptions } from "../../../stand-ins/src/novanet/ovn.js";
 
 export const NODE_TOKEN = "node-token-for-cni-tests";
 
@@ -19,10 +20,11 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(subnets: SubnetInput[], opts: { tokens?: TokenStore } = {}): Promise<Fixture> {
+/** `ovn`: the stand-in programs OVN northbound too (its objects go when it stops). */
+export async function startFixture(subnets: SubnetInput[], opts: { tokens?: TokenStore; ovn?: OvnOptions } = {}): Promise<Fixture> {
   const tokens = opts.tokens ?? new TokenStore();
   tokens.add(NODE_TOKEN, { name: "system:node:test", kind: "node", orgId: "", projectId: "", nodeName: "test" });
-  const novanet = await startNovanetStandIn({ tokens, subnets });
+  const novanet = await startNovanetStandIn({ tokens, subnets, ovn: opts.ovn });
   const dir = mkdtempSync(join(tmpdir(), "novanet-test-"));
   const tokenFile = join(dir, "token");
   writeFileSync(tokenFile, `${NODE_TOKEN}\n`, { mode: 0o600 });

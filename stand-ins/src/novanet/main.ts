@@ -3,6 +3,8 @@
 // --config is JSON: { "tokens": [{ "token", "name", "kind", "orgId", "projectId" }],
 //                     "subnets": [{ "id", "orgId", "projectId", "cidr", "gatewayIp"?, "dnsServers"?, "mtu"? }] }
 // --token T:ORG:PROJECT adds a user token, --node-token T adds a node token (any tenant).
+// --ovn-nb DB (e.g. unix:/run/plasmacloud-stack/ovn/ovnnb_db.sock) programs OVN
+// northbound as NovaNET does (ovn.ts), names under --ovn-prefix (default "novanet").
 // Prints "novanet stand-in listening on ADDR" once serving; stops on SIGINT/SIGTERM.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -22,6 +24,8 @@ const { values } = parseArgs({
     config: { type: "string" },
     token: { type: "string", multiple: true },
     "node-token": { type: "string", multiple: true },
+    "ovn-nb": { type: "string" },
+    "ovn-prefix": { type: "string" },
   },
 });
 
@@ -41,6 +45,7 @@ for (const token of values["node-token"] ?? []) tokens.add(token, { name: "syste
 
 const standIn = await startNovanetStandIn({
   tokens, subnets: cfg.subnets ?? [], address: values.listen, stateFile: values.state,
+  ovn: values["ovn-nb"] ? { nbDb: values["ovn-nb"], prefix: values["ovn-prefix"] } : undefined,
 });
 console.log(`novanet stand-in listening on ${standIn.address}`);
 const stop = (): void => { void standIn.stop().then(() => process.exit(0)); };

@@ -1,12 +1,16 @@
 // NovaNET stand-in over real gRPC: PortService + SubnetService backed by
 // NovanetStore, bearer auth through the shared IAM TokenStore. Tests start it
 // in-process with startNovanetStandIn(); the dev cluster runs main.ts.
+// With `ovn`, it also programs OVN northbound as NovaNET does (ovn.ts): the
+// store decides (IPAM, tenancy), then OVN is made to match; a failure there
+// undoes the store's change and answers UNAVAILABLE.
 import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import {
   PortServiceService, SubnetServiceService,
   type PortServiceServer, type SubnetServiceServer, type Port, type Subnet,
 } from "@plasmacloud/proto/novanet";
 import { AuthError, tenantFor, type TokenStore } from "../iam/tokens.js";
+import { OvnNorthbound, type OvnOptions } from "./ovn.js";
 import { NovanetStore, StoreError, type SubnetInput, type Tenant } from "./store.js";
 
 export interface NovanetStandInOptions {
@@ -18,6 +22,12 @@ export interface NovanetStandInOptions {
   stateFile?: string;
   /** Serve TLS with this PEM key pair instead of plaintext. */
   tls?: { certPem: Buffer; keyPem: Buffer };
+  /**
+   * Program OVN northbound too. Its objects are removed on stop() when
+   * `removeOnStop` (default: when there is no stateFile, whose ports would
+   * otherwise outlive the only record of them).
+   */
+  ovn?: OvnOptions & { removeOnStop?: boolean };
 }
 
 export interface NovanetStandIn {
@@ -26,7 +36,9 @@ export interface NovanetStandIn {
   /** Every port of every tenant. */
   ports(): Port[];
   subnets(): Subnet[];
-  addSubnet(s: SubnetInput): Subnet;
+  addSubnet(s: SubnetInput): Promise<Subnet>;
+  /** The OVN programming, when `ovn` was given (object names for assertions). */
+  ovn?: OvnNorthbound;
   /** Calls seen per method name (e.g. "CreatePort"), for assertions. */
   calls: Map<string, number>;
   /** Simulates a slow or failing backend: runs before every handler. */
@@ -57,13 +69,27 @@ export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<
   for (const s of opts.subnets ?? []) {
     if (!store.allSubnets().some((x) => x.id === s.id)) store.addSubnet(s);
   }
+  const ovn = opts.ovn ? new OvnNorthbound(opts.ovn) : undefined;
+  const ovnFailed = (e: unknown): RpcError => new RpcError(status.UNAVAILABLE, `programming OVN: ${(e as Error).message}`);
+  // Level-triggered: whatever the northbound db holds of ours, it now matches the store.
+  await ovn?.reconcile(store.allSubnets(), store.allPorts());
+  const addSubnet = async (input: SubnetInput): Promise<Subnet> => {
+    const subnet = store.addSubnet(input);
+    try {
+      await ovn?.ensureSubnet(subnet);
+    } catch (e) {
+      store.removeSubnet(subnet.id);
+      throw ovnFailed(e);
+    }
+    return subnet;
+  };
   const calls = new Map<string, number>();
   let hook: ((method: string) => Promise<void> | void) | undefined;
 
   // One wrapper gives every method auth, tenant scoping and error mapping.
   function unary<Req extends { orgId: string; projectId: string }, Res>(
     method: string,
-    fn: (t: Tenant, req: Req) => Res,
+    fn: (t: Tenant, req: Req) => Res | Promise<Res>,
   ): (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => void {
     return (call, cb) => {
       calls.set(method, (calls.get(method) ?? 0) + 1);
@@ -73,7 +99,7 @@ export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<
           const principal = opts.tokens.authenticate(call.metadata as Metadata);
           requireTenant(call.request.orgId, call.request.projectId);
           const t = tenantFor(principal, call.request.orgId, call.request.projectId);
-          cb(null, fn(t, call.request));
+          cb(null, await fn(t, call.request));
         } catch (e) {
           if (e instanceof AuthError || e instanceof RpcError) cb({ code: e.code, details: e.message });
           else if (e instanceof StoreError) cb({ code: storeCodes[e.kind], details: e.message });
@@ -84,9 +110,18 @@ export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<
   }
 
   const ports: PortServiceServer = {
-    createPort: unary("CreatePort", (t, r) => store.createPort(t, {
-      subnetId: r.subnetId, deviceId: r.deviceId, deviceOwner: r.deviceOwner, name: r.name, ipAddress: r.ipAddress,
-    })),
+    createPort: unary("CreatePort", async (t, r) => {
+      const port = store.createPort(t, {
+        subnetId: r.subnetId, deviceId: r.deviceId, deviceOwner: r.deviceOwner, name: r.name, ipAddress: r.ipAddress,
+      });
+      try {
+        await ovn?.ensurePort(port);
+      } catch (e) {
+        store.deletePort(t, port.id);
+        throw ovnFailed(e);
+      }
+      return port;
+    }),
     getPort: unary("GetPort", (t, r) => {
       if (!r.id) throw new RpcError(status.INVALID_ARGUMENT, "id is required");
       return store.getPort(t, r.id);
@@ -95,14 +130,17 @@ export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<
       if (!r.deviceId && !r.subnetId) throw new RpcError(status.INVALID_ARGUMENT, "device_id or subnet_id is required");
       return { ports: store.listPorts(t, { deviceId: r.deviceId, subnetId: r.subnetId }) };
     }),
-    deletePort: unary("DeletePort", (t, r) => {
+    deletePort: unary("DeletePort", async (t, r) => {
       if (!r.id) throw new RpcError(status.INVALID_ARGUMENT, "id is required");
+      const port = store.getPort(t, r.id);
+      // OVN first: a port NovaNET no longer has must not forward (ovn.ts waits for the chassis).
+      await ovn?.deletePort(port.id).catch((e: unknown) => { throw ovnFailed(e); });
       store.deletePort(t, r.id);
       return {};
     }),
   };
   const subnets: SubnetServiceServer = {
-    createSubnet: unary("CreateSubnet", (t, r) => store.addSubnet({
+    createSubnet: unary("CreateSubnet", (t, r) => addSubnet({
       id: r.id, orgId: t.orgId, projectId: t.projectId, name: r.name, cidr: r.cidr, gatewayIp: r.gatewayIp,
       dnsServers: r.dnsServers, dnsSearch: r.dnsSearch, mtu: r.mtu,
     })),
@@ -127,14 +165,18 @@ export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<
 
   return {
     address: `${host}:${port}`,
-    stop: () => new Promise<void>((resolve) => {
-      server.tryShutdown(() => resolve());
-      // Clients that keep a channel open must not hold a test hostage.
-      setTimeout(() => { server.forceShutdown(); resolve(); }, 1000).unref();
-    }),
+    stop: async () => {
+      await new Promise<void>((resolve) => {
+        server.tryShutdown(() => resolve());
+        // Clients that keep a channel open must not hold a test hostage.
+        setTimeout(() => { server.forceShutdown(); resolve(); }, 1000).unref();
+      });
+      if (ovn && (opts.ovn?.removeOnStop ?? !opts.stateFile)) await ovn.removeAll();
+    },
     ports: () => store.allPorts(),
     subnets: () => store.allSubnets(),
-    addSubnet: (s) => store.addSubnet(s),
+    addSubnet,
+    ovn,
     calls,
     setHook: (h) => { hook = h; },
   };

@@ -96,6 +96,14 @@ export class NovanetStore {
     return subnet;
   }
 
+  /** Undoes addSubnet (a subnet OVN could not get); refused while it has ports. */
+  removeSubnet(id: string): void {
+    if ([...this.ports.values()].some((p) => p.subnetId === id)) throw new StoreError("invalid", `subnet ${id} has ports`);
+    this.subnets.delete(id);
+    this.pools.delete(id);
+    this.save();
+  }
+
   getSubnet(t: Tenant, id: string): Subnet {
     const s = this.subnets.get(id);
     // Another tenant's subnet does not exist for this caller.
