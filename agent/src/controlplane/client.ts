@@ -6,6 +6,7 @@ import { unary, type UnaryFn } from "@plasmacloud/common/grpc";
 import { TokenFile } from "@plasmacloud/common/token";
 import {
   ConfigMapServiceClient,
+  EventServiceClient,
   NodeServiceClient,
   PodServiceClient,
   SecretServiceClient,
@@ -16,6 +17,7 @@ export class ControlPlane {
   readonly nodes: NodeServiceClient;
   readonly configMaps: ConfigMapServiceClient;
   readonly secrets: SecretServiceClient;
+  readonly events: EventServiceClient;
   private readonly token: TokenFile;
 
   constructor(address: string, tokenFile: string, caFile: string, private readonly timeoutMs: number) {
@@ -35,6 +37,7 @@ export class ControlPlane {
     this.nodes = new NodeServiceClient(address, creds, { ...opts, channelOverride: channel });
     this.configMaps = new ConfigMapServiceClient(address, creds, { ...opts, channelOverride: channel });
     this.secrets = new SecretServiceClient(address, creds, { ...opts, channelOverride: channel });
+    this.events = new EventServiceClient(address, creds, { ...opts, channelOverride: channel });
     this.token = new TokenFile(tokenFile);
   }
 

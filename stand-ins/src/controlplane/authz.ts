@@ -1,9 +1,10 @@
 // Who may touch what. Users are confined to their tenant. A node principal
 // acts for one node: it sees the pods bound to it across tenants and may read
-// only the secrets/config maps those pods reference (the Kubernetes node
-// authorizer's rule). Other tenants' objects read as NotFound, never Denied.
+// only the secrets/config maps those pods reference, by volume, pull secret,
+// env or envFrom, in any container (the Kubernetes node authorizer's rule).
+// Other tenants' objects read as NotFound, never Denied.
 import { status } from "@grpc/grpc-js";
-import type { Pod } from "@plasmacloud/proto/k8shost";
+import type { Container, Pod } from "@plasmacloud/proto/k8shost";
 import type { Principal } from "../iam/tokens";
 
 export class ApiError extends Error {
@@ -51,6 +52,21 @@ export function referencedByNodePod(pods: Iterable<Pod>, node: string, orgId: st
       if (kind === "secret" && (v.secret?.secretName === name || v.csi?.nodePublishSecretRef?.name === name)) return true;
       if (kind === "configMap" && v.configMap?.name === name) return true;
     }
+    if ([...s.containers, ...s.initContainers].some((c) => envNames(c, kind).includes(name))) return true;
   }
   return false;
+}
+
+/** The objects a container's env and envFrom name (VisitPodSecretNames / VisitPodConfigmapNames). */
+function envNames(c: Container, kind: "secret" | "configMap"): string[] {
+  const out: string[] = [];
+  for (const f of c.envFrom) {
+    const ref = kind === "secret" ? f.secretRef : f.configMapRef;
+    if (ref) out.push(ref.name);
+  }
+  for (const e of c.env) {
+    const ref = kind === "secret" ? e.valueFrom?.secretKeyRef : e.valueFrom?.configMapKeyRef;
+    if (ref) out.push(ref.name);
+  }
+  return out;
 }

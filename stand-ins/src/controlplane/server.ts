@@ -1,9 +1,12 @@
-// Starts the control-plane stand-in: Pod, Node, ConfigMap and Secret services
+// Starts the control-plane stand-in: Pod, Node, ConfigMap, Secret, Event and Auth services
 // over gRPC on one port, plus a scheduler that binds unscheduled pods to a
 // Ready node (fewest pods first), as the real k8shost scheduler would.
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { ConfigMapServiceService, NodeServiceService, PodServiceService, SecretServiceService, WatchEvent_Type } from "@plasmacloud/proto/k8shost";
+import { AuthServiceService, ConfigMapServiceService, EventServiceService, NodeServiceService, PodServiceService, SecretServiceService, WatchEvent_Type, type Pod } from "@plasmacloud/proto/k8shost";
 import type { TokenStore } from "../iam/tokens";
+import { authService } from "./auth";
+import { eventService, eventsOf, nodeRegistrations, recordScheduled } from "./events";
+import type { EventStore, EventStoreOptions } from "./events-store";
 import { nodeService } from "./nodes";
 import { configMapService, secretService } from "./objects";
 import { podService } from "./pods";
@@ -12,10 +15,11 @@ import { Store } from "./store";
 export interface ControlPlaneStandIn {
   address: string;
   store: Store;
+  events: EventStore;
   stop(): Promise<void>;
 }
 
-export function schedule(store: Store): void {
+export function schedule(store: Store, onBound: (p: Pod) => void = () => undefined): void {
   const ready = [...store.nodes.values()].filter((n) => !n.spec?.unschedulable && n.status?.conditions.some((c) => c.type === "Ready" && c.status === "True"));
   if (ready.length === 0) return;
   const load = new Map(ready.map((n) => [n.metadata!.name, 0]));
@@ -25,20 +29,24 @@ export function schedule(store: Store): void {
     const [name] = [...load.entries()].sort((a, b) => a[1] - b[1])[0]!;
     const bound = structuredClone(p);
     bound.spec!.nodeName = name;
-    store.putPod(bound, WatchEvent_Type.MODIFIED);
+    onBound(store.putPod(bound, WatchEvent_Type.MODIFIED));
     load.set(name, load.get(name)! + 1);
   }
 }
 
 /** `store` lets a test restart the server on the same port with the same objects. */
-export async function startControlPlaneStandIn(opts: { tokens: TokenStore; address?: string; historyLimit?: number; store?: Store }): Promise<ControlPlaneStandIn> {
+export async function startControlPlaneStandIn(opts: { tokens: TokenStore; address?: string; historyLimit?: number; store?: Store; events?: EventStoreOptions }): Promise<ControlPlaneStandIn> {
   const store = opts.store ?? new Store(opts.historyLimit);
   const server = new Server();
-  const sched = (): void => schedule(store);
+  const events = eventsOf(store, opts.events);
+  const sched = (): void => schedule(store, (p) => recordScheduled(events, store, p));
+  const registered = nodeRegistrations(events, store);
   server.addService(PodServiceService, podService(store, opts.tokens, sched));
-  server.addService(NodeServiceService, nodeService(store, opts.tokens, sched));
+  server.addService(NodeServiceService, nodeService(store, opts.tokens, () => (registered(), sched())));
+  server.addService(EventServiceService, eventService(store, events, opts.tokens));
   server.addService(ConfigMapServiceService, configMapService(store, opts.tokens));
   server.addService(SecretServiceService, secretService(store, opts.tokens));
+  server.addService(AuthServiceService, authService(opts.tokens));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(opts.address ?? "127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
@@ -46,6 +54,7 @@ export async function startControlPlaneStandIn(opts: { tokens: TokenStore; addre
   return {
     address: `${host}:${port}`,
     store,
+    events,
     stop: () =>
       new Promise<void>((resolve) => {
         server.tryShutdown(() => resolve());
