@@ -54,6 +54,14 @@ JSON
   start controlplane "${tsx[@]}" "$repo/stand-ins/src/controlplane/main.ts" --listen "$CP_ADDR" --tokens "$DEV_DIR/tokens.json"
   start novanet "${tsx[@]}" "$repo/stand-ins/src/novanet/main.ts" --listen "$NOVANET_ADDR" --config "$DEV_DIR/novanet.json" --state "$DEV_DIR/novanet-state.json"
   (cd "$repo" && npm run build -w agent >/dev/null)
+  # The node API (exec, attach, port-forward, remote logs) serves TLS only: a
+  # self-signed certificate for the address the node reports (its InternalIP).
+  local api_ip; api_ip=$(node -e 'for (const l of Object.values(require("os").networkInterfaces())) for (const a of l ?? []) if (a.family === "IPv4" && !a.internal) { console.log(a.address); process.exit(0); } console.log("127.0.0.1")')
+  if [ ! -s "$DEV_DIR/node-api.key" ] || [ "$(cat "$DEV_DIR/node-api.ip" 2>/dev/null)" != "$api_ip" ]; then
+    (umask 077; openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 365 -subj "/CN=system:node:$NODE" \
+      -addext "subjectAltName=IP:$api_ip,IP:127.0.0.1,DNS:$NODE" -keyout "$DEV_DIR/node-api.key" -out "$DEV_DIR/node-api.crt" 2>/dev/null)
+    chmod 644 "$DEV_DIR/node-api.crt"; echo "$api_ip" > "$DEV_DIR/node-api.ip"
+  fi
   cat > "$DEV_DIR/agent.yaml" <<YAML
 nodeName: $NODE
 controlPlane: { address: "$CP_ADDR", tokenFile: $DEV_DIR/node.token }
@@ -61,6 +69,7 @@ runtime: { endpoint: "unix://$CONTAINERD_SOCK" }
 rootDir: $DEV_DIR/agent
 podLogsDir: $DEV_DIR/pod-logs
 clusterDNS: { servers: ["10.96.0.10"], domain: cluster.local }
+server: { address: "$api_ip", port: 10250, certFile: $DEV_DIR/node-api.crt, keyFile: $DEV_DIR/node-api.key }
 network:
   mode: novanet
   novanet: { pluginPath: $PLASMA_STACK_DIR/cni/bin/novanet, networkName: novanet, serverAddress: "$NOVANET_ADDR", tokenFile: $PLASMA_STACK_DIR/novanet.token, mode: bridge, defaultSubnetId: $SUBNET }
@@ -94,6 +103,8 @@ Dev cluster is up (node $NODE; logs in $LOGS).
                     agent/bin/k8shost-agent pods create -f $DEV_DIR/sample-pod.yaml   (edit metadata.name first)
                     agent/bin/k8shost-agent pods list -o wide
                     agent/bin/k8shost-agent pods delete hello
+  Into the pod:     agent/bin/k8shost-agent exec -it hello --certificate-authority $DEV_DIR/node-api.crt -- sh
+                    agent/bin/k8shost-agent port-forward hello 18080:8080 --certificate-authority $DEV_DIR/node-api.crt
   Agent health:     curl -s 127.0.0.1:10248/healthz; curl -s 127.0.0.1:10248/metrics
   Stop it all:      bash scripts/dev-cluster.sh down
 TXT

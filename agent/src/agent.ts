@@ -9,19 +9,29 @@ import type { AgentConfig } from "./config/schema";
 import { ControlPlane } from "./controlplane/client";
 import { PodSource } from "./controlplane/podsource";
 import { HostResolvConf } from "./dns/resolv";
-import { noEvents } from "./events/types";
+import { controlPlaneEnvObjects } from "./env/objects";
+import { EnvResolver } from "./env/resolve";
+import { EventRecorder } from "./events/recorder";
+import { controlPlaneSink } from "./events/sink";
+import { ContainerLogManager, runningLogs } from "./logs/manager";
 import { NovanetNetwork } from "./network/novanet";
+import { startConfiguredNodeApi } from "./nodeapi/start";
 import { RuntimeManagedNetwork } from "./network/runtime-managed";
 import type { PodNetwork } from "./network/types";
-import { NodeController } from "./node/controller";
+import { NodeController, nodeObject } from "./node/controller";
 import { internalIP, staticFacts } from "./node/readings";
 import { startHttp, type HealthSource } from "./observe/http";
 import { AgentMetrics } from "./observe/metrics";
+import { PodStartTracker } from "./observe/pod-start";
 import { startSystemdNotify } from "./observe/sd-notify";
 import { PodController } from "./pods/controller";
+import { bytes } from "./resources/quantity";
 import { ImageManager } from "./pods/images";
+import { abortHooksOnDelete } from "./pods/kill";
 import { PodSyncer } from "./pods/sync";
+import { ProbeManager } from "./probes/manager";
 import { CriRuntime } from "./runtime/cri-runtime";
+import { instrumentRuntime } from "./runtime/instrumented";
 import { StatusManager } from "./status/manager";
 import { VolumeManager } from "./volumes/manager";
 
@@ -35,14 +45,17 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   await mkdir(cfg.rootDir, { recursive: true, mode: 0o700 });
   const metrics = new AgentMetrics();
   const cp = new ControlPlane(cfg.controlPlane.address, cfg.controlPlane.tokenFile, cfg.controlPlane.caFile, cfg.controlPlane.requestTimeoutSeconds * 1000);
-  const runtime = new CriRuntime({
+  // Every runtime operation counted and timed, as the kubelet's instrumentedRuntimeService.
+  const runtime = instrumentRuntime(new CriRuntime({
     endpoint: cfg.runtime.endpoint,
     timeoutMs: cfg.runtime.requestTimeoutSeconds * 1000,
     metrics,
     nodeName: cfg.nodeName,
     runtimeHandler: cfg.runtime.runtimeHandler,
     podLogsDir: cfg.podLogsDir,
-  });
+    rootDir: cfg.rootDir,
+  }), metrics.kubelet);
+  const starts = new PodStartTracker(metrics.kubelet, log);
   const facts = await staticFacts(cfg.nodeName, cfg.rootDir);
   let runtimeName = "containerd";
   try {
@@ -51,6 +64,8 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     log.warn({ err: String(err) }, "container runtime not answering at start; continuing, the node reports NotReady");
   }
 
+  // The kubelet's event recorder: aggregated, rate-limited, sent on its own loop.
+  const recorder = new EventRecorder(controlPlaneSink(cp), { nodeName: cfg.nodeName, log, onDrop: (reason) => metrics.eventsDropped.inc({ reason }) });
   const readSecret = async (pod: Pod, name: string): Promise<Uint8Array | undefined> => {
     const m = pod.metadata!;
     try {
@@ -77,15 +92,21 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
 
   const network: PodNetwork =
     cfg.network.mode === "novanet" ? new NovanetNetwork(cfg.network.novanet) : new RuntimeManagedNetwork();
-  const volumes = VolumeManager.fromConfig(cfg, cp, log);
+  // The downward API's value of a limit a container does not set.
+  const allocatable = nodeObject(cfg, facts, undefined).status!.allocatable;
+  const volumes = VolumeManager.fromConfig(cfg, cp, log, allocatable);
   const settings = { nodeName: cfg.nodeName, cgroupRoot: cfg.cgroupRoot, clusterDNS: cfg.clusterDNS, hostDNS: new HostResolvConf(), memoryCapacityBytes: facts.memoryBytes, security: { ...cfg.security, seccompProfileRoot: join(cfg.rootDir, "seccomp") } };
   let gcDone!: () => void;
   const newSandboxGate = new Promise<void>((r) => (gcDone = r));
-  const syncer = new PodSyncer({ newSandboxGate, runtime, network, volumes, images: new ImageManager(runtime, readSecret), settings, log, finalize, events: noEvents, networkCheckMs: cfg.network.novanet.checkSeconds * 1000 });
-  const status = new StatusManager(cp, log);
+  // A changed probe result wakes its pod's sync (the controller is made below).
+  let wakePod = (_uid: string): void => undefined;
+  const probes = new ProbeManager({ exec: runtime.execSync.bind(runtime), events: recorder, log, onChange: (uid) => wakePod(uid) });
+  const syncer = new PodSyncer({ probes, newSandboxGate, runtime, network, volumes, images: new ImageManager(runtime, readSecret, starts.pullEvents(recorder)), phases: starts, settings, log, finalize, events: recorder, env: new EnvResolver(controlPlaneEnvObjects(cp), allocatable), networkCheckMs: cfg.network.novanet.checkSeconds * 1000 });
+  const status = new StatusManager(cp, log, starts);
   const pods = new PodController(syncer, runtime, status, metrics, log, {
     relistMs: cfg.runtime.relistSeconds * 1000,
-    resyncMs: 60_000, // the kubelet's syncFrequency
+    resyncMs: cfg.syncFrequencySeconds * 1000,
+    starts,
     runtimeName,
     hostIP: internalIP(),
     // Once the agent knows every sandbox it keeps, attachments of any other go.
@@ -104,10 +125,22 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
       }
     },
   });
-  const source = new PodSource(cp, cfg.nodeName, pods, log, cfg.podResyncSeconds * 1000);
-  const node = new NodeController(cfg, cp, runtime, metrics, log, facts);
+  wakePod = (uid) => pods.wake(uid);
+  const podSink = abortHooksOnDelete(pods, syncer.killer);
+  const source = new PodSource(cp, cfg.nodeName, podSink, log, cfg.podResyncSeconds * 1000);
+  const logManager = new ContainerLogManager({
+    running: () => runningLogs(runtime, cfg.podLogsDir),
+    runtime,
+    policy: { maxSizeBytes: bytes(cfg.logs.containerLogMaxSize), maxFiles: cfg.logs.containerLogMaxFiles },
+    intervalMs: cfg.logs.containerLogMonitorIntervalSeconds * 1000,
+    log,
+  });
+  // exec, attach, port-forward and logs for clients off the node; its port (when 0: the one bound) is published on the node.
+  const nodeApi = await startConfiguredNodeApi(cfg, cp, runtime, log);
+  const nodeCfg = nodeApi ? { ...cfg, server: { ...cfg.server, port: nodeApi.port } } : cfg;
+  const node = new NodeController(nodeCfg, cp, runtime, metrics, log, facts, recorder);
 
-  const loops = [node.run(), source.run(), pods.run(), status.run()];
+  const loops = [recorder.run(), node.run(), source.run(), pods.run(), status.run(), logManager.run()];
   const health: HealthSource = {
     healthProblems: () => {
       const stale = Date.now() - pods.lastRelistAt;
@@ -127,10 +160,14 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
       node.stop();
       source.stop();
       pods.stop();
+      probes.stop();
       status.stop();
+      logManager.stop();
+      recorder.stop();
       volumes.stop();
       await Promise.race([Promise.allSettled(loops), new Promise((r) => setTimeout(r, 3000))]);
       http.server.close();
+      await nodeApi?.close();
       runtime.close();
       cp.close();
     },

@@ -6,6 +6,7 @@ import { CodedError } from "@plasmacloud/common/errors";
 import type { Level } from "@plasmacloud/common/log";
 import type { NovanetSettings } from "../network/novanet";
 import { capabilityProblem, unsafeSysctlPatternProblem } from "../pods/linux-names";
+import { parseQuantity } from "../resources/quantity";
 
 /** The levels an operator may choose: the shared logger's, without fatal/silent. */
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const satisfies readonly Level[];
@@ -18,14 +19,23 @@ export interface AgentConfig {
   runtime: { endpoint: string; requestTimeoutSeconds: number; runtimeHandler: string; relistSeconds: number };
   rootDir: string;
   podLogsDir: string;
+  /** Container log rotation, the kubelet's containerLogMaxSize (a quantity), containerLogMaxFiles
+   *  (the live file included, >= 2) and containerLogMonitorInterval (here in seconds). */
+  logs: { containerLogMaxSize: string; containerLogMaxFiles: number; containerLogMonitorIntervalSeconds: number };
   cgroupRoot: string;
   heartbeatSeconds: number;
   podResyncSeconds: number;
+  /** The kubelet's syncFrequency: every pod is synced at least this often (the safety net under the relist). */
+  syncFrequencySeconds: number;
   maxPods: number;
   reserved: { cpu: string; memory: string; ephemeralStorage: string };
   evictionHard: { memoryAvailable: string; nodefsAvailable: string; pidAvailable: string };
   clusterDNS: { servers: string[]; domain: string };
   healthz: { address: string; port: number };
+  /** The node API (nodeapi/: exec, attach, portForward, containerLogs), the kubelet's :10250. Served
+   *  only with certFile and keyFile (TLS always, no self-signed fallback); callers' bearer tokens are
+   *  reviewed by the control plane and cached tokenReviewCacheSeconds (the kubelet's webhook cacheTTL). */
+  server: { address: string; port: number; certFile: string; keyFile: string; tokenReviewCacheSeconds: number };
   logLevel: LogLevel;
   /** runtime: whatever the runtime's CNI config gives; novanet: the agent stamps tenant and
    *  subnet on each sandbox for the runtime's novanet conflist, CHECKs and GCs attachments. */
@@ -49,14 +59,17 @@ export function defaultConfig(): AgentConfig {
     runtime: { endpoint: "unix:///run/containerd/containerd.sock", requestTimeoutSeconds: 120, runtimeHandler: "", relistSeconds: 1 },
     rootDir: "/var/lib/k8shost-agent",
     podLogsDir: "/var/log/pods",
+    logs: { containerLogMaxSize: "10Mi", containerLogMaxFiles: 5, containerLogMonitorIntervalSeconds: 10 },
     cgroupRoot: "/k8shost",
     heartbeatSeconds: 10,
     podResyncSeconds: 60,
+    syncFrequencySeconds: 60,
     maxPods: 110,
     reserved: { cpu: "100m", memory: "256Mi", ephemeralStorage: "1Gi" },
     evictionHard: { memoryAvailable: "100Mi", nodefsAvailable: "10%", pidAvailable: "5%" },
     clusterDNS: { servers: [], domain: "cluster.local" },
     healthz: { address: "127.0.0.1", port: 10248 },
+    server: { address: "0.0.0.0", port: 10250, certFile: "", keyFile: "", tokenReviewCacheSeconds: 120 },
     logLevel: "info",
     network: {
       mode: "runtime",
@@ -76,14 +89,17 @@ const shape: { [k: string]: Shape } = {
   runtime: { endpoint: "string", requestTimeoutSeconds: "number", runtimeHandler: "string", relistSeconds: "number" },
   rootDir: "string",
   podLogsDir: "string",
+  logs: { containerLogMaxSize: "string", containerLogMaxFiles: "number", containerLogMonitorIntervalSeconds: "number" },
   cgroupRoot: "string",
   heartbeatSeconds: "number",
   podResyncSeconds: "number",
+  syncFrequencySeconds: "number",
   maxPods: "number",
   reserved: { cpu: "string", memory: "string", ephemeralStorage: "string" },
   evictionHard: { memoryAvailable: "string", nodefsAvailable: "string", pidAvailable: "string" },
   clusterDNS: { servers: "string[]", domain: "string" },
   healthz: { address: "string", port: "number" },
+  server: { address: "string", port: "number", certFile: "string", keyFile: "string", tokenReviewCacheSeconds: "number" },
   logLevel: "string",
   network: {
     mode: "string",
@@ -143,14 +159,18 @@ function validate(c: AgentConfig): void {
     ["runtime.relistSeconds", c.runtime.relistSeconds],
     ["heartbeatSeconds", c.heartbeatSeconds],
     ["podResyncSeconds", c.podResyncSeconds],
+    ["syncFrequencySeconds", c.syncFrequencySeconds],
     ["maxPods", c.maxPods],
     ["volumes.csiTimeoutSeconds", c.volumes.csiTimeoutSeconds],
+    ["logs.containerLogMonitorIntervalSeconds", c.logs.containerLogMonitorIntervalSeconds],
   ];
   for (const [f, v] of positive) if (!(v > 0) || !Number.isFinite(v)) throw invalid(f, `must be > 0, got ${v}`);
   if (!Number.isInteger(c.maxPods)) throw invalid("maxPods", "must be an integer");
   if (!Number.isInteger(c.healthz.port) || c.healthz.port < 0 || c.healthz.port > 65535) throw invalid("healthz.port", "must be 0-65535");
   if (!(LOG_LEVELS as readonly string[]).includes(c.logLevel)) throw invalid("logLevel", `must be one of ${LOG_LEVELS.join(", ")}`);
   validateNetwork(c.network);
+  validateServer(c.server);
+  validateLogs(c.logs);
   for (const p of ["rootDir", "podLogsDir", "cgroupRoot"] as const) if (!c[p].startsWith("/")) throw invalid(p, "must be an absolute path");
   for (const [i, p] of c.volumes.hostPathPrefixes.entries()) {
     if (!p.startsWith("/") || p.split("/").includes("..")) throw invalid(`volumes.hostPathPrefixes[${i}]`, `'${p}' must be an absolute path without '..'`);
@@ -164,6 +184,19 @@ function validate(c: AgentConfig): void {
     const problem = unsafeSysctlPatternProblem(p);
     if (problem) throw invalid(`security.allowedUnsafeSysctls[${i}]`, problem);
   }
+}
+
+function validateLogs(l: AgentConfig["logs"]): void {
+  const size = parseQuantity(l.containerLogMaxSize);
+  if (size === undefined || !(size >= 1)) throw invalid("logs.containerLogMaxSize", `'${l.containerLogMaxSize}' is not a positive quantity (e.g. 10Mi)`);
+  if (!Number.isInteger(l.containerLogMaxFiles) || l.containerLogMaxFiles < 2) throw invalid("logs.containerLogMaxFiles", `must be an integer >= 2 (the live file and one rotated), got ${l.containerLogMaxFiles}`);
+}
+
+function validateServer(s: AgentConfig["server"]): void {
+  if (!s.address) throw invalid("server.address", "must not be empty");
+  if (!Number.isInteger(s.port) || s.port < 0 || s.port > 65535) throw invalid("server.port", "must be 0-65535");
+  if (!!s.certFile !== !!s.keyFile) throw invalid(s.certFile ? "server.keyFile" : "server.certFile", "must be set with the other (the node API serves TLS only)");
+  if (!(s.tokenReviewCacheSeconds >= 0) || !Number.isFinite(s.tokenReviewCacheSeconds)) throw invalid("server.tokenReviewCacheSeconds", "must be >= 0");
 }
 
 function validateNetwork(n: AgentConfig["network"]): void {

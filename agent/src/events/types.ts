@@ -14,6 +14,12 @@ export interface PodEvents {
   emit(pod: Pod, type: EventType, reason: string, message: string, fieldPath?: string): void;
 }
 
+/** Events about this node itself (Starting, NodeReady, NodeNotReady, ...), as the kubelet's nodeRef. */
+export interface NodeEvents {
+  /** Never throws and never waits on the network. */
+  emitNode(type: EventType, reason: string, message: string): void;
+}
+
 /** For code paths (and unit tests) that report nowhere. */
 export const noEvents: PodEvents = { emit: () => undefined };
 

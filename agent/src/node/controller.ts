@@ -6,6 +6,9 @@ import { errorCode, errorMessage } from "@plasmacloud/common/errors";
 import type { Logger } from "@plasmacloud/common/log";
 import type { AgentConfig } from "../config/schema";
 import type { ControlPlane } from "../controlplane/client";
+import { NODE_API_PORT_ANNOTATION } from "../nodeapi/paths";
+import { emitNodeStatus, emitStarting } from "../events/node";
+import type { NodeEvents } from "../events/types";
 import type { AgentMetrics } from "../observe/metrics";
 import { bytes, formatKi, milliCpu } from "../resources/quantity";
 import { Backoff, sleep } from "../retry/backoff";
@@ -13,8 +16,9 @@ import { ProblemLog } from "../retry/problem";
 import type { PodRuntime, RuntimeVersion } from "../runtime/types";
 import { conditions, type RuntimeHealth } from "./conditions";
 import { liveReadings, type StaticFacts } from "./readings";
+import { RELEASE_VERSION } from "@plasmacloud/common/version";
 
-export const AGENT_VERSION = "0.1.0";
+export const AGENT_VERSION = RELEASE_VERSION;
 
 export function nodeObject(cfg: AgentConfig, f: StaticFacts, rv: RuntimeVersion | undefined): Node {
   const milli = f.cpuCores * 1000;
@@ -23,6 +27,8 @@ export function nodeObject(cfg: AgentConfig, f: StaticFacts, rv: RuntimeVersion 
     metadata: {
       name: cfg.nodeName,
       labels: { "kubernetes.io/hostname": cfg.nodeName, "kubernetes.io/os": "linux", "kubernetes.io/arch": f.arch, ...cfg.nodeLabels },
+      // Where clients find the node API (the kubelet publishes status.daemonEndpoints).
+      annotations: cfg.server.certFile ? { [NODE_API_PORT_ANNOTATION]: String(cfg.server.port) } : {},
     },
     spec: {},
     status: {
@@ -62,6 +68,7 @@ export class NodeController {
     private readonly metrics: AgentMetrics,
     private readonly log: Logger,
     private readonly facts: StaticFacts,
+    private readonly events: NodeEvents = { emitNode: () => undefined },
   ) {
     this.problem = new ProblemLog(log, "node registration/heartbeat");
     // Never wait longer than one heartbeat period between tries.
@@ -79,6 +86,7 @@ export class NodeController {
   async run(): Promise<void> {
     const signal = this.stopped.signal;
     const period = this.cfg.heartbeatSeconds * 1000;
+    emitStarting(this.events);
     while (!signal.aborted) {
       let delay: number;
       try {
@@ -116,6 +124,7 @@ export class NodeController {
     const wasReady = this.prev.find((c) => c.type === "Ready")?.status;
     const ready = conds.find((c) => c.type === "Ready")!;
     if (wasReady !== ready.status) this.log.info({ ready: ready.status, reason: ready.reason, message: ready.message }, "node readiness changed");
+    emitNodeStatus(this.events, this.cfg.nodeName, this.prev, conds);
     this.prev = conds;
     this.metrics.heartbeatAccepted();
   }

@@ -1,12 +1,15 @@
 // Prometheus metrics of the agent, on its own registry (no global state).
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { KubeletMetrics } from "./kubelet-metrics";
 
 export class AgentMetrics {
   readonly registry = new Registry();
+  /** The kubelet's own metrics, same semantics (kubelet-metrics.ts; the README maps the names). */
+  readonly kubelet = new KubeletMetrics(this.registry);
   readonly podsByPhase = new Gauge({ name: "k8shost_agent_pods", help: "Pods on this node by phase", labelNames: ["phase"], registers: [this.registry] });
   readonly podStartLatency = new Histogram({
     name: "k8shost_agent_pod_start_latency_seconds",
-    help: "From the pod first seen by the agent to all its containers running",
+    help: "From the pod first seen by the agent to all its containers running (the kubelet's pod_start_duration_seconds)",
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
     registers: [this.registry],
   });
@@ -19,6 +22,12 @@ export class AgentMetrics {
     registers: [this.registry],
   });
   readonly criErrors = new Counter({ name: "k8shost_agent_cri_errors_total", help: "CRI calls that failed", labelNames: ["method", "code"], registers: [this.registry] });
+  readonly eventsDropped = new Counter({
+    name: "k8shost_agent_events_dropped_total",
+    help: "Events never sent to the control plane: queue_full, spam (rate-limited), rejected, unavailable (retries exhausted)",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
   readonly controlPlaneErrors = new Counter({ name: "k8shost_agent_control_plane_errors_total", help: "Control-plane calls that failed", labelNames: ["method", "code"], registers: [this.registry] });
   private lastHeartbeat = 0;
   readonly sinceHeartbeat = new Gauge({

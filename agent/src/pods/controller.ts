@@ -7,6 +7,9 @@ import type { Logger } from "@plasmacloud/common/log";
 import type { Pod } from "@plasmacloud/proto/k8shost";
 import type { PodSink } from "../controlplane/podsource";
 import type { AgentMetrics } from "../observe/metrics";
+import type { PodStartTracker } from "../observe/pod-start";
+import { PodWorkerTimer } from "../observe/pod-workers";
+import { RelistObserver } from "../observe/relist";
 import { sleep } from "../retry/backoff";
 import type { PodRuntime } from "../runtime/types";
 import { computeStatus } from "../status/compute";
@@ -24,6 +27,8 @@ export interface ControllerOptions {
   hostIP: string;
   /** Called once, after the first relist that follows a complete pod list. */
   afterAdoption?: () => Promise<void>;
+  /** The pod start SLI and its phases (observe/pod-start.ts). */
+  starts?: PodStartTracker;
 }
 
 const SYNC_RETRY_MS = 2000;
@@ -33,6 +38,7 @@ export class PodController implements PodSink {
   private readonly phases = new Map<string, string>();
   private readonly queue: PodQueue;
   private readonly pleg: Pleg;
+  private readonly workerTimes: PodWorkerTimer;
   private listed = false;
   private adopted = false;
   private readonly halt = new AbortController();
@@ -46,7 +52,8 @@ export class PodController implements PodSink {
     private readonly opts: ControllerOptions,
   ) {
     this.queue = new PodQueue((uid) => this.syncPod(uid));
-    this.pleg = new Pleg(runtime, log, opts.relistMs, (events) => this.relisted(events));
+    this.pleg = new Pleg(runtime, log, opts.relistMs, (events) => this.relisted(events), new RelistObserver(metrics.kubelet));
+    this.workerTimes = new PodWorkerTimer(metrics.kubelet.podWorkerDuration);
   }
 
   /** When the runtime last answered a relist (0: never). */
@@ -64,7 +71,9 @@ export class PodController implements PodSink {
     const uid = pod.metadata!.uid;
     const fresh = !this.works.has(uid);
     const w = this.work(uid);
+    this.workerTimes.dispatched(uid, fresh ? "create" : "update");
     if (fresh) {
+      this.opts.starts?.seen(pod);
       this.status.seed(pod);
       if (pod.status?.startTime) w.notes.startTime = pod.status.startTime;
       if (pod.status?.phase === "Running") w.startObserved = true; // adopted, not started by us
@@ -81,6 +90,11 @@ export class PodController implements PodSink {
     // A force-deleted pod's final object carries grace 0: stop it at the minimum.
     if (last) w.lastPod = last;
     this.queue.enqueue(uid);
+  }
+
+  /** Something outside the runtime changed for a pod it holds (a probe result): sync it now. */
+  wake(uid: string): void {
+    if (this.works.has(uid)) this.queue.enqueue(uid);
   }
 
   synced(): void {
@@ -104,6 +118,7 @@ export class PodController implements PodSink {
   private async syncPod(uid: string): Promise<void> {
     const w = this.works.get(uid);
     if (!w) return;
+    const timing = this.workerTimes.begin(uid);
     try {
       this.log.debug({ pod: this.name(w) }, "syncing pod");
       this.afterSync(w, await this.syncer.sync(w));
@@ -111,6 +126,8 @@ export class PodController implements PodSink {
       this.metrics.syncErrors.inc({ reason: "error" });
       this.log.warn({ pod: this.name(w), err: errorMessage(err) }, "pod sync failed; retrying");
       this.queue.enqueue(uid, SYNC_RETRY_MS);
+    } finally {
+      this.workerTimes.end(timing, !w.pod || !!w.pod.metadata?.deletionTimestamp, !this.works.has(uid));
     }
   }
 
@@ -125,6 +142,8 @@ export class PodController implements PodSink {
       this.status.forget(w.uid);
       this.phases.delete(w.uid);
       this.pleg.forget(w.uid);
+      this.workerTimes.forget(w.uid);
+      this.opts.starts?.forget(w.uid);
       return;
     }
     if (res.requeueAfterMs !== undefined) this.queue.enqueue(w.uid, Math.max(100, res.requeueAfterMs));
@@ -133,6 +152,7 @@ export class PodController implements PodSink {
     const st = computeStatus(pod, res.state, w.notes);
     this.phases.set(w.uid, st.phase);
     this.status.set(pod, st);
+    this.opts.starts?.lap(w.uid, "status");
     if (!w.startObserved && st.phase === "Running" && st.containerStatuses.every((c) => c.state?.running)) {
       w.startObserved = true;
       this.metrics.podStartLatency.observe((Date.now() - w.firstSeen) / 1000);

@@ -2,6 +2,8 @@
 // secrets, and the kubelet's pull backoff (ErrImagePull, then ImagePullBackOff).
 import type { Container, Pod } from "@plasmacloud/proto/k8shost";
 import { CodedError, errorCode, errorMessage } from "@plasmacloud/common/errors";
+import { goDuration } from "../events/format";
+import { containerFieldPath, noEvents, type EventType, type PodEvents } from "../events/types";
 import { KeyedBackoff } from "../retry/backoff";
 import type { PodRuntime, RegistryAuth } from "../runtime/types";
 import { pullPolicy } from "./spec";
@@ -51,27 +53,50 @@ export class ImageManager {
   /** The last pull failure per pod/image: the back-off status keeps saying why. */
   private readonly lastError = new Map<string, string>();
 
-  constructor(private readonly runtime: PodRuntime, private readonly readSecret: SecretReader) {}
+  constructor(private readonly runtime: PodRuntime, private readonly readSecret: SecretReader, private readonly events: PodEvents = noEvents) {}
+
+  /** The kubelet's image events (Pulling, Pulled, Failed, BackOff, ...) on the container. */
+  private event(pod: Pod, c: Container, type: EventType, reason: string, message: string): void {
+    this.events.emit(pod, type, reason, message, containerFieldPath(pod, c.name));
+  }
+
+  /** ensure(), with the kubelet's "Error: <reason>" event for a container that cannot start for its image. */
+  async ensure(pod: Pod, c: Container): Promise<string> {
+    try {
+      return await this.ensureImage(pod, c);
+    } catch (err) {
+      if (err instanceof ImageError) this.event(pod, c, "Warning", "Failed", `Error: ${err.reason}`);
+      throw err;
+    }
+  }
 
   /** The image ref to create the container from, pulling per policy. */
-  async ensure(pod: Pod, c: Container): Promise<string> {
+  private async ensureImage(pod: Pod, c: Container): Promise<string> {
     const policy = pullPolicy(c);
     const present = policy === "Always" ? undefined : await this.runtime.imagePresent(c.image);
-    if (present) return present;
+    if (present) {
+      this.event(pod, c, "Normal", "Pulled", `Container image "${c.image}" already present on machine`);
+      return present;
+    }
     if (policy === "Never") {
+      this.event(pod, c, "Warning", "ErrImageNeverPull", `Container image "${c.image}" is not present with pull policy of Never`);
       throw new ImageError("ErrImageNeverPull", `image "${c.image}" is not present and the pull policy is Never`, 30_000);
     }
     const key = `${pod.metadata?.uid}/${c.image}`;
     const wait = this.backoff.remaining(key);
     if (wait > 0) {
       const why = this.lastError.get(key);
+      this.event(pod, c, "Normal", "BackOff", `Back-off pulling image "${c.image}"`);
       throw new ImageError("ImagePullBackOff", `Back-off pulling image "${c.image}"${why ? `: ${why}` : ""}`, wait);
     }
     const auths = await this.credentials(pod, c.image);
     let last: unknown;
+    const started = Date.now();
+    this.event(pod, c, "Normal", "Pulling", `Pulling image "${c.image}"`);
     for (const auth of auths.length ? auths : [undefined]) {
       try {
         const ref = await this.runtime.pullImage(c.image, auth);
+        this.event(pod, c, "Normal", "Pulled", `Successfully pulled image "${c.image}" in ${goDuration(Date.now() - started)}`);
         this.backoff.reset(key);
         this.lastError.delete(key);
         return ref;
@@ -83,6 +108,7 @@ export class ImageManager {
     const code = errorCode(last);
     const hint = code === "NotFound" ? "not found" : errorMessage(last);
     this.lastError.set(key, hint);
+    this.event(pod, c, "Warning", "Failed", `Failed to pull image "${c.image}": ${hint}`);
     throw new ImageError("ErrImagePull", `failed to pull image "${c.image}": ${hint}`, delay);
   }
 

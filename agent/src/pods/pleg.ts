@@ -3,6 +3,7 @@
 // sandboxes or containers changed since the previous list. The pod controller
 // wakes exactly those pods; a relist that fails is logged once, not per tick.
 import type { Logger } from "@plasmacloud/common/log";
+import type { RelistObserver } from "../observe/relist";
 import { sleep } from "../retry/backoff";
 import { ProblemLog } from "../retry/problem";
 import type { PodRuntime, PodRuntimeState } from "../runtime/types";
@@ -29,6 +30,8 @@ export class Pleg {
     private readonly periodMs: number,
     /** Called after every relist the runtime answered, with the changes (possibly none). */
     private readonly handle: (events: PodLifecycleEvent[]) => void,
+    /** Relist duration and interval, running pods and containers (the kubelet's PLEG metrics). */
+    private readonly observer?: RelistObserver,
   ) {
     this.problem = new ProblemLog(log, "runtime relist");
   }
@@ -41,6 +44,7 @@ export class Pleg {
   }
 
   async relist(): Promise<void> {
+    const done = this.observer?.started();
     let all: Map<string, PodRuntimeState>;
     try {
       all = await this.runtime.relist();
@@ -48,8 +52,10 @@ export class Pleg {
       this.lastRelistAt = Date.now();
     } catch (err) {
       this.problem.failed(err);
+      done?.();
       return;
     }
+    this.observer?.listed(all);
     const events: PodLifecycleEvent[] = [];
     for (const [uid, s] of all) {
       const key = stateKey(s);
@@ -63,6 +69,7 @@ export class Pleg {
       events.push({ uid, gone: true });
     }
     this.handle(events);
+    done?.();
   }
 
   /** The pod left this node: whatever the runtime shows of it next is news. */

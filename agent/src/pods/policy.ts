@@ -5,6 +5,7 @@
 import type { Pod } from "@plasmacloud/proto/k8shost";
 import { normalizeSysctl, SAFE_SYSCTLS, sysctlNamespace } from "./linux-names";
 import type { NodeSecurityPolicy } from "./security";
+import { specContainers } from "./containers";
 
 export interface PolicyRefusal {
   /** The container refused; undefined when the pod as a whole is. */
@@ -45,8 +46,8 @@ export function policyRefusals(pod: Pod, policy: NodeSecurityPolicy): PolicyRefu
     else if (ns === "ipc" && spec.hostIpc) why = `sysctl "${name}" is not allowed with hostIPC`;
     if (why) out.push({ container: undefined, reason: "SysctlForbidden", message: `${f}: ${why}` });
   }
-  for (const [i, c] of spec.containers.entries()) {
-    const f = `spec.containers[${i}].securityContext`;
+  for (const { c, field } of specContainers(spec)) {
+    const f = `${field}.securityContext`;
     const sc = c.securityContext;
     if (sc?.privileged === true && !policy.allowPrivileged) {
       out.push({ container: c.name, reason: "CreateContainerConfigError", message: `${f}.privileged: privileged containers are not allowed on this node (security.allowPrivileged)` });

@@ -4,6 +4,7 @@
 import type { Container, Pod, SeccompProfile as PodSeccompProfile, SecurityContext } from "@plasmacloud/proto/k8shost";
 import type { ContainerSecurity, ImageUser, SandboxSecurity, SeccompProfile } from "../runtime/types";
 import { normalizeSysctl } from "./linux-names";
+import { allContainers } from "./containers";
 
 /** What the node allows pods at all, and its seccomp defaults (agent config `security`). */
 export interface NodeSecurityPolicy {
@@ -82,7 +83,7 @@ export function sandboxSecurity(pod: Pod, policy: NodeSecurityPolicy): SandboxSe
     runAsUser: num(p?.runAsUser),
     runAsGroup: num(p?.runAsGroup),
     supplementalGroups: podGroups(pod),
-    privileged: spec.containers.some((c) => c.securityContext?.privileged === true),
+    privileged: allContainers(spec).some((c) => c.securityContext?.privileged === true),
     // The kubelet runs every sandbox under RuntimeDefault, so pods may pick stricter profiles of their own.
     seccomp: { type: "RuntimeDefault", localhostRef: "" },
     sysctls,

@@ -2,9 +2,12 @@
 // sync loop hands to the runtime. Pure functions of the pod and node settings.
 import type { Container, Pod } from "@plasmacloud/proto/k8shost";
 import type { HostDns } from "../dns/resolv";
+import type { ContainerEnvironment } from "../env/resolve";
 import { containerResources, podCgroupParent, qosClass } from "../resources/qos";
 import type { ContainerRequest, ImageUser, PodIdentity, SandboxRequest } from "../runtime/types";
+import { longRunning } from "./containers";
 import { containerSecurity, sandboxSecurity, type NodeSecurityPolicy } from "./security";
+import { terminationSpec } from "./termination";
 
 export interface NodeSettings {
   nodeName: string;
@@ -43,7 +46,8 @@ export function sandboxRequest(pod: Pod, attempt: number, settings: NodeSettings
   const spec = pod.spec!;
   const id = identity(pod);
   const ports: SandboxRequest["portMappings"] = [];
-  for (const c of spec.containers) {
+  // Sidecars serve beside the app containers: their ports are the pod's too.
+  for (const c of longRunning(spec)) {
     for (const p of c.ports) {
       const protocol = (p.protocol || "TCP") as "TCP" | "UDP" | "SCTP";
       ports.push({ protocol, containerPort: p.containerPort, hostPort: p.hostPort, hostIp: p.hostIp });
@@ -69,18 +73,24 @@ export function containerRequest(
   mounts: ContainerRequest["mounts"],
   settings: NodeSettings,
   imageUser?: ImageUser,
+  /** The final env, command and args (env/resolve.ts); the spec's as written when absent. */
+  resolved?: ContainerEnvironment,
 ): ContainerRequest {
   return {
     name: c.name,
     attempt,
     image: imageRef,
-    command: c.command,
-    args: c.args,
-    env: c.env.map((e) => ({ name: e.name, value: e.value })),
+    command: resolved?.command ?? c.command,
+    args: resolved?.args ?? c.args,
+    env: resolved?.env ?? c.env.map((e) => ({ name: e.name, value: e.value })),
+    termination: terminationSpec(c),
     workingDir: c.workingDir,
     mounts,
     resources: containerResources(c, qosClass(pod.spec!), settings.memoryCapacityBytes),
     security: containerSecurity(pod, c, settings.security, imageUser),
+    stdin: c.stdin,
+    stdinOnce: c.stdinOnce,
+    tty: c.tty,
   };
 }
 

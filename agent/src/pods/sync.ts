@@ -1,18 +1,23 @@
 // sync(pod): compare what the pod should be with what the runtime has, from
 // scratch every time, and take the next steps toward it. Never a script: an
 // agent killed between any two steps finds the same answer on restart.
-import { errorMessage } from "@plasmacloud/common/errors";
 import type { Logger } from "@plasmacloud/common/log";
-import type { Container, Pod } from "@plasmacloud/proto/k8shost";
-import type { PodEvents } from "../events/types";
+import type { Pod } from "@plasmacloud/proto/k8shost";
+import type { EnvResolver } from "../env/resolve";
+import { containerFieldPath, type PodEvents } from "../events/types";
 import type { PodNetwork } from "../network/types";
-import { KeyedBackoff } from "../retry/backoff";
-import type { ContainerInfo, ContainerRequest, PodIdentity, PodRuntime, PodRuntimeState, SandboxInfo, SandboxRequest } from "../runtime/types";
+import type { PhaseMarks } from "../observe/pod-start";
+import type { ProbeManager } from "../probes/manager";
+import type { ContainerInfo, PodRuntime, PodRuntimeState } from "../runtime/types";
 import { VolumeError, type PodVolumes } from "../volumes/types";
-import { ImageError, type ImageManager } from "./images";
+import type { ImageManager } from "./images";
+import { ContainerSync } from "./container-sync";
+import { ContainerKiller } from "./kill";
 import { policyRefusals, type PolicyRefusal } from "./policy";
-import { needsImageUser, verifyRunAsNonRoot } from "./security";
-import { containerRequest, graceSeconds, identity, sandboxRequest, type NodeSettings } from "./spec";
+import { allContainers, isSidecar } from "./containers";
+import { appsFinished, initPlan, podRestartPolicy, restartPolicyOf, type Newest } from "./init";
+import { graceSeconds, identity, type NodeSettings } from "./spec";
+import { SandboxSync } from "./sandbox-sync";
 import { validatePod } from "./validate";
 import type { PodWork } from "./work";
 
@@ -31,6 +36,12 @@ export interface SyncDeps {
   newSandboxGate?: Promise<void>;
   /** Where Pulling/Created/Started/Killing/BackOff/... go (the kubelet's event recorder). */
   events: PodEvents;
+  /** Each container's env, command and args from its sources (configMaps, secrets, the downward API). */
+  env: EnvResolver;
+  /** Liveness, readiness and startup probes of the running containers. */
+  probes: ProbeManager;
+  /** Where a starting pod's time goes (observe/pod-start.ts); one-line marks below. */
+  phases?: PhaseMarks;
 }
 
 export interface SyncResult {
@@ -42,33 +53,35 @@ export interface SyncResult {
   forget?: boolean;
 }
 
-const CRASH_INITIAL_MS = 10_000;
-const CRASH_MAX_MS = 300_000;
-const CRASH_RESET_MS = 600_000;
 const MIN_GRACE_SECONDS = 2;
-/** A container refused for its config (runAsNonRoot) is looked at again after this long. */
-const CONFIG_RETRY_MS = 10_000;
 
 export class PodSyncer {
-  readonly crashBackoff = new KeyedBackoff(CRASH_INITIAL_MS, CRASH_MAX_MS);
-  readonly sandboxBackoff = new KeyedBackoff(1_000, 60_000);
-
   private readonly rt: PodRuntime;
+  /** Stops containers as the kubelet does (preStop first), and runs postStart. */
+  readonly killer: ContainerKiller;
+  private readonly sandboxes: SandboxSync;
+  private readonly containers: ContainerSync;
 
   constructor(private readonly d: SyncDeps) {
     this.rt = d.runtime;
+    this.killer = new ContainerKiller({ runtime: d.runtime, events: d.events, log: d.log, probes: d.probes });
+    this.sandboxes = new SandboxSync(d);
+    this.containers = new ContainerSync(d, this.killer, this.sandboxes);
   }
 
   async sync(w: PodWork): Promise<SyncResult> {
     const pod = w.pod;
     if (!pod || pod.metadata?.deletionTimestamp) return this.terminate(w);
+    this.d.phases?.lap(w.uid, "queue");
 
     const state = await this.rt.podState(w.uid);
+    this.d.phases?.lap(w.uid, "read");
     // The runtime counts its mutating calls: a sync that made none need not read the state again.
     const mutationsBefore = this.rt.mutations();
     const problem = validatePod(pod, (v) => this.d.volumes.unsupported(v));
     if (problem) {
       w.notes.podFailure = { reason: "InvalidPodSpec", message: problem };
+      this.d.probes.forget(w.uid);
       await this.killAll(state, 0);
       w.network = undefined;
       return { state: await this.rt.podState(w.uid) };
@@ -93,18 +106,31 @@ export class PodSyncer {
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       w.notes.podProblem = { reason: err.reason, message: err.message };
+      this.d.events.emit(pod, "Warning", err.reason, err.message); // FailedMount, as the kubelet volume manager reports it
       return { state, requeueAfterMs: err.retryInMs };
     }
+    this.d.phases?.lap(w.uid, "volumes");
 
-    const sandbox = await this.ensureSandbox(w, pod, state);
-    if (!sandbox) return { state: await this.rt.podState(w.uid), requeueAfterMs: this.sandboxBackoff.remaining(w.uid) || 1000 };
+    const sandbox = await this.sandboxes.ensure(w, pod, state);
+    this.d.phases?.lap(w.uid, "sandbox");
+    if (!sandbox) return { state: await this.rt.podState(w.uid), requeueAfterMs: this.sandboxes.backoff.remaining(w.uid) || 1000 };
     // A sandbox made just now holds no containers yet; older ones were removed with their sandboxes.
     const fresh: PodRuntimeState = sandbox.fresh ? { sandboxes: [sandbox.info], containers: [] } : state;
 
     let requeue: number | undefined;
-    for (const c of pod.spec!.containers) {
-      const wait = await this.syncContainer(w, pod, c, sandbox.info, fresh, paths);
+    const after = (wait: number | undefined): void => {
       if (wait !== undefined) requeue = Math.min(requeue ?? wait, wait);
+    };
+    const spec = pod.spec!;
+    const newest = newestIn(fresh, sandbox.info.id);
+    if (appsFinished(spec, newest)) {
+      // Complete: the sidecars go, last started first; nothing is restarted.
+      await this.stopSidecars(pod, fresh, sandbox.info.id);
+    } else {
+      const init = initPlan(spec, newest, (c, info) => info.state === "running" && this.d.probes.started(c, info.id));
+      for (const c of init.keep) after(await this.containers.sync(w, pod, c, sandbox.info, fresh, paths, "Always"));
+      if (init.next) after(await this.containers.sync(w, pod, init.next, sandbox.info, fresh, paths, restartPolicyOf(spec, init.next, true)));
+      if (init.done) for (const c of spec.containers) after(await this.containers.sync(w, pod, c, sandbox.info, fresh, paths, podRestartPolicy(spec)));
     }
     // CHECK runs on its own timer: a broken attachment changes nothing in CRI.
     if (this.d.network.check && w.network) {
@@ -112,7 +138,9 @@ export class PodSyncer {
       requeue = Math.min(requeue ?? due, due);
     }
     const unchanged = this.rt.mutations() === mutationsBefore && !sandbox.fresh;
-    return { state: unchanged ? state : await this.rt.podState(w.uid), requeueAfterMs: requeue };
+    const current = unchanged ? state : await this.rt.podState(w.uid);
+    w.notes.probes = this.d.probes.update(pod, current, w.notes.podIPs[0] ?? sandbox.info.ip);
+    return { state: current, requeueAfterMs: requeue };
   }
 
   /**
@@ -121,207 +149,43 @@ export class PodSyncer {
    * kills a pod it may not run). The refused containers say why.
    */
   private async refuse(w: PodWork, pod: Pod, state: PodRuntimeState, refusals: PolicyRefusal[]): Promise<SyncResult> {
-    for (const c of pod.spec!.containers) {
+    for (const c of allContainers(pod.spec!)) {
       const mine = refusals.filter((r) => r.container === c.name).map((r) => r.message);
       if (mine.length > 0) w.notes.waiting.set(c.name, { reason: "CreateContainerConfigError", message: mine.join("; ") });
     }
     w.notes.podProblem = { reason: refusals[0]!.reason, message: refusals.map((r) => r.message).join("; ") };
     if (state.sandboxes.length === 0) return { state };
     const p = identity(pod);
-    for (const s of state.sandboxes) await this.killSandbox(p, s, state, graceSeconds(pod));
+    for (const s of state.sandboxes) await this.sandboxes.kill(p, s, state, graceSeconds(pod));
     w.network = undefined;
     return { state: await this.rt.podState(w.uid) };
   }
 
-  /** Exactly one ready sandbox with its network, or undefined (retry later). */
-  private async ensureSandbox(w: PodWork, pod: Pod, state: PodRuntimeState): Promise<{ info: SandboxInfo; fresh: boolean } | undefined> {
-    const ready = state.sandboxes.filter((s) => s.ready).sort((a, b) => b.createdAt - a.createdAt);
-    const [current, ...extra] = ready;
-    const p = identity(pod);
-    for (const s of extra) await this.killSandbox(p, s, state, 0); // never two sandboxes for a pod
-    if (current) {
-      try {
-        await this.ensureNetwork(w, pod, current);
-      } catch (err) {
-        return this.networkFailed(w, p, current, state, err);
-      }
-      w.notes.podProblem = undefined;
-      return { info: current, fresh: false };
+  /** The kubelet stops a finished pod's sidecars one by one, in reverse order of their start. */
+  private async stopSidecars(pod: Pod, state: PodRuntimeState, sandboxId: string): Promise<void> {
+    const newest = newestIn(state, sandboxId);
+    for (const c of [...pod.spec!.initContainers].reverse()) {
+      const info = isSidecar(c) ? newest(c.name) : undefined;
+      if (info?.state === "running") await this.killer.kill({ pod, container: info, graceSeconds: graceSeconds(pod), podIP: sandboxIP(state, sandboxId), message: `Stopping container ${c.name}` });
     }
-    const policy = pod.spec!.restartPolicy || "Always";
-    const ran = state.containers.length > 0;
-    if (ran && policy !== "Always") {
-      const allOk = pod.spec!.containers.every((c) => state.containers.some((x) => x.name === c.name && x.state === "exited" && x.exitCode === 0));
-      if (policy === "Never" || allOk) return undefined; // the pod is done; status shows it
-    }
-    if (this.sandboxBackoff.remaining(w.uid) > 0) return undefined;
-    // Dead sandboxes go before a new one is made, with what they held.
-    for (const s of state.sandboxes) await this.killSandbox(p, s, state, 0);
-    const attempt = state.sandboxes.reduce((m, s) => Math.max(m, s.attempt + 1), 0);
-    let req: SandboxRequest;
-    try {
-      req = this.sandboxReq(pod, attempt);
-    } catch (err) {
-      // The pod cannot be attached (no subnet, no tenant): no sandbox is made.
-      w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
-      this.sandboxBackoff.next(w.uid);
-      return undefined;
-    }
-    await this.d.newSandboxGate;
-    let id: string;
-    try {
-      id = await this.rt.runSandbox(req);
-    } catch (err) {
-      w.notes.podProblem = { reason: "FailedCreatePodSandBox", message: errorMessage(err) };
-      this.sandboxBackoff.next(w.uid);
-      this.d.log.warn({ pod: `${p.namespace}/${p.name}`, err: errorMessage(err) }, "RunPodSandbox failed");
-      return undefined;
-    }
-    const created = await this.rt.sandbox(id);
-    if (!created) {
-      this.sandboxBackoff.next(w.uid);
-      return undefined;
-    }
-    try {
-      await this.ensureNetwork(w, pod, created);
-    } catch (err) {
-      return this.networkFailed(w, p, created, { sandboxes: [created], containers: [] }, err);
-    }
-    w.notes.podProblem = undefined;
-    this.sandboxBackoff.reset(w.uid);
-    return { info: created, fresh: true };
-  }
-
-  /** A sandbox whose network is broken or missing is replaced, as the kubelet does. */
-  private async networkFailed(w: PodWork, p: PodIdentity, s: SandboxInfo, state: PodRuntimeState, err: unknown): Promise<undefined> {
-    w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
-    w.network = undefined;
-    await this.killSandbox(p, s, state, 0);
-    this.sandboxBackoff.next(w.uid);
-    return undefined;
-  }
-
-  /** The sandbox config; the same for RunPodSandbox and every CreateContainer. */
-  private sandboxReq(pod: Pod, attempt: number): SandboxRequest {
-    return sandboxRequest(pod, attempt, this.d.settings, this.d.network.sandboxAnnotations(identity(pod), pod.metadata!.annotations));
-  }
-
-  /**
-   * Sets the network up once per sandbox (after a restart too: setUp is
-   * idempotent and returns the same IPs), then only CHECKs it now and then:
-   * a plugin process per sync would cost more than the sync itself.
-   */
-  private async ensureNetwork(w: PodWork, pod: Pod, s: SandboxInfo): Promise<void> {
-    const p = identity(pod);
-    const annotations = pod.metadata!.annotations;
-    if (w.network?.sandboxId !== s.id) {
-      w.notes.podIPs = await this.d.network.setUp(p, annotations, s);
-      w.network = { sandboxId: s.id, checkedAt: Date.now() };
-      return;
-    }
-    if (this.d.network.check && Date.now() - w.network.checkedAt >= this.d.networkCheckMs) {
-      await this.d.network.check(p, annotations, s, w.notes.podIPs);
-      w.network.checkedAt = Date.now();
-    }
-  }
-
-  /** Returns ms until this container needs another look, if it waits on a timer. */
-  private async syncContainer(w: PodWork, pod: Pod, c: Container, sandbox: SandboxInfo, state: PodRuntimeState, paths: Map<string, string>): Promise<number | undefined> {
-    const mine = state.containers.filter((x) => x.name === c.name && x.sandboxId === sandbox.id).sort((a, b) => b.attempt - a.attempt);
-    const latest = mine[0];
-    const key = `${w.uid}/${c.name}`;
-    const p = identity(pod);
-    if (latest?.state === "running") {
-      w.notes.waiting.delete(c.name);
-      return undefined;
-    }
-    if (latest?.state === "created") {
-      try {
-        await this.rt.startContainer(latest.id);
-        w.notes.waiting.delete(c.name);
-      } catch (err) {
-        w.notes.waiting.set(c.name, { reason: "RunContainerError", message: errorMessage(err) });
-        this.crashBackoff.next(key);
-        await this.rt.removeContainer(latest.id);
-        return this.crashBackoff.remaining(key);
-      }
-      return undefined;
-    }
-    let attempt = 0;
-    if (latest) {
-      const policy = pod.spec!.restartPolicy || "Always";
-      const restart = policy === "Always" || (policy === "OnFailure" && latest.exitCode !== 0);
-      if (!restart) {
-        w.notes.waiting.delete(c.name);
-        return undefined;
-      }
-      if (latest.startedAt && latest.finishedAt - latest.startedAt >= CRASH_RESET_MS) this.crashBackoff.reset(key);
-      const wait = this.crashBackoff.remaining(key);
-      if (wait > 0) {
-        w.notes.waiting.set(c.name, { reason: "CrashLoopBackOff", message: `back-off ${Math.round(this.crashBackoff.delay(key) / 1000)}s restarting failed container=${c.name} pod=${p.name}_${p.namespace}(${p.uid})` });
-        return wait;
-      }
-      this.crashBackoff.next(key);
-      attempt = latest.attempt + 1;
-    }
-    let image: string;
-    try {
-      image = await this.d.images.ensure(pod, c);
-    } catch (err) {
-      if (err instanceof ImageError) {
-        w.notes.waiting.set(c.name, { reason: err.reason, message: err.message });
-        return err.retryInMs;
-      }
-      throw err;
-    }
-    // The kubelet's generateContainerConfig checks: runAsNonRoot against the image's user.
-    const user = needsImageUser(pod, c) ? await this.rt.imageUser(image) : undefined;
-    const refused = verifyRunAsNonRoot(pod, c, user);
-    if (refused) {
-      w.notes.waiting.set(c.name, { reason: "CreateContainerConfigError", message: refused });
-      return CONFIG_RETRY_MS;
-    }
-    let mounts: ContainerRequest["mounts"];
-    try {
-      mounts = await this.d.volumes.mounts(pod, c, paths);
-    } catch (err) {
-      if (!(err instanceof VolumeError)) throw err;
-      w.notes.waiting.set(c.name, { reason: err.reason, message: err.message }); // e.g. a subPath escaping its volume
-      return err.retryInMs;
-    }
-    const sreq = this.sandboxReq(pod, sandbox.attempt);
-    let id: string;
-    try {
-      id = await this.rt.createContainer(sandbox.id, sreq, containerRequest(pod, c, attempt, image, mounts, this.d.settings, user));
-    } catch (err) {
-      w.notes.waiting.set(c.name, { reason: "CreateContainerError", message: errorMessage(err) });
-      return 5000;
-    }
-    try {
-      await this.rt.startContainer(id);
-      w.notes.waiting.delete(c.name);
-    } catch (err) {
-      // The runtime keeps the failed container as exited: the crash-loop rules take it from here.
-      w.notes.waiting.set(c.name, { reason: "RunContainerError", message: errorMessage(err) });
-    }
-    // Keep the newest exited instance for lastState; older ones go.
-    for (const old of mine.slice(1)) await this.rt.removeContainer(old.id);
-    return undefined;
   }
 
   /** Deleted or marked for deletion: stop everything within the grace period, then finalize. */
   private async terminate(w: PodWork): Promise<SyncResult> {
     const pod = w.pod ?? w.lastPod;
+    this.d.probes.forget(w.uid);
     const state = await this.rt.podState(w.uid);
-    const grace = pod ? Math.max(MIN_GRACE_SECONDS, graceSeconds(pod)) : MIN_GRACE_SECONDS;
-    await this.killAll(state, grace);
+    // The killer gives preStop its part of the pod's grace and StopContainer at least the minimum.
+    const grace = pod ? graceSeconds(pod) : MIN_GRACE_SECONDS;
+    if (pod) for (const c of state.containers) if (c.state === "running") this.d.events.emit(pod, "Normal", "Killing", `Stopping container ${c.name}`, containerFieldPath(pod, c.name));
+    await this.killAll(state, grace, pod, w.notes.podIPs[0] ?? "");
     w.network = undefined;
     // A pod without an object here (an orphan) is known by its sandboxes' labels.
     const who = pod ? identity(pod) : state.sandboxes[0]?.pod;
     if (who) await this.rt.removePod(who, state.sandboxes.map((s) => s.id));
     await this.d.volumes.tearDown(w.uid);
-    this.crashBackoff.forgetPrefix(`${w.uid}/`);
-    this.sandboxBackoff.reset(w.uid);
+    this.containers.crashBackoff.forgetPrefix(`${w.uid}/`);
+    this.sandboxes.backoff.reset(w.uid);
     this.d.images.forget(w.uid);
     const after = await this.rt.podState(w.uid);
     if (w.pod && !w.finalized) {
@@ -331,8 +195,19 @@ export class PodSyncer {
     return { state: after, forget: w.pod === undefined };
   }
 
-  private async killAll(state: PodRuntimeState, graceSeconds: number): Promise<void> {
-    await Promise.all(state.containers.filter((c) => c.state === "running" || c.state === "unknown").map((c) => this.rt.stopContainer(c.id, graceSeconds)));
+  /** With the pod, each container is stopped the kubelet's way (preStop first); without, at once. */
+  private async killAll(state: PodRuntimeState, graceSeconds: number, pod?: Pod, podIP = ""): Promise<void> {
+    const began = Date.now();
+    const kill = (c: ContainerInfo, grace: number): Promise<void> => (pod ? this.killer.kill({ pod, container: c, graceSeconds: grace, podIP }) : this.rt.stopContainer(c.id, grace));
+    const live = state.containers.filter((c) => c.state === "running" || c.state === "unknown");
+    // As the kubelet: the app containers together first, then the sidecars one
+    // by one, last started first, each with what is left of the grace period.
+    const sidecars = pod ? pod.spec!.initContainers.filter(isSidecar).map((c) => c.name).reverse() : [];
+    await Promise.all(live.filter((c) => !sidecars.includes(c.name)).map((c) => kill(c, graceSeconds)));
+    for (const name of sidecars) {
+      const left = Math.max(MIN_GRACE_SECONDS, graceSeconds - Math.floor((Date.now() - began) / 1000));
+      await Promise.all(live.filter((c) => c.name === name).map((c) => kill(c, left)));
+    }
     for (const s of state.sandboxes) {
       // Labels carry the tenant, so an orphan's network is released too.
       await this.d.network.tearDown(s.pod, s.id, s.netnsPath);
@@ -340,11 +215,16 @@ export class PodSyncer {
     }
   }
 
-  private async killSandbox(p: PodIdentity, s: SandboxInfo, state: PodRuntimeState, graceSeconds: number): Promise<void> {
-    const inside: ContainerInfo[] = state.containers.filter((c) => c.sandboxId === s.id && c.state === "running");
-    await Promise.all(inside.map((c) => this.rt.stopContainer(c.id, graceSeconds)));
-    await this.d.network.tearDown(p, s.id, s.netnsPath);
-    await this.rt.stopSandbox(s.id);
-    await this.rt.removeSandbox(s.id);
-  }
+
+}
+
+const sandboxIP = (state: PodRuntimeState, id: string): string => state.sandboxes.find((s) => s.id === id)?.ip ?? "";
+
+/** The newest instance of each container in one sandbox. */
+function newestIn(state: PodRuntimeState, sandboxId: string): Newest {
+  return (name) => {
+    let best: ContainerInfo | undefined;
+    for (const x of state.containers) if (x.name === name && x.sandboxId === sandboxId && (!best || x.attempt > best.attempt)) best = x;
+    return best;
+  };
 }

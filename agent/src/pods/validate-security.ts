@@ -2,6 +2,7 @@
 // Kubernetes API's rules: the first problem, named by its field path.
 import type { PodSpec, SeccompProfile } from "@plasmacloud/proto/k8shost";
 import { capabilityProblem, normalizeSysctl, sysctlNameProblem } from "./linux-names";
+import { specContainers } from "./containers";
 
 const MAX_ID = 2147483647n;
 
@@ -40,10 +41,10 @@ export function validateSecurity(s: PodSpec): string | undefined {
       names.add(n);
     }
   }
-  for (const [i, c] of s.containers.entries()) {
+  for (const { c, field } of specContainers(s)) {
     const sc = c.securityContext;
     if (!sc) continue;
-    const f = `spec.containers[${i}].securityContext`;
+    const f = `${field}.securityContext`;
     const bad = idProblem(`${f}.runAsUser`, sc.runAsUser) ?? idProblem(`${f}.runAsGroup`, sc.runAsGroup) ?? seccompProblem(`${f}.seccompProfile`, sc.seccompProfile);
     if (bad) return bad;
     for (const kind of ["add", "drop"] as const) {

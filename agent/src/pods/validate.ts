@@ -1,7 +1,11 @@
 // Pod spec validation on the node: the first problem, named by field path, so
 // the pod's status says exactly what to fix.
-import type { Pod, Volume } from "@plasmacloud/proto/k8shost";
+import type { Container, Pod, Volume } from "@plasmacloud/proto/k8shost";
+import { envProblem } from "../env/validate";
+import { validateProbesAndHooks } from "../probes/validate";
 import { parseQuantity } from "../resources/quantity";
+import { specContainers, type ContainerKind } from "./containers";
+import { terminationProblem } from "./termination";
 import { validateSecurity } from "./validate-security";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -30,11 +34,12 @@ export function validatePod(pod: Pod, supportedVolume: (v: Volume) => string | u
     if (problem) return `${f}: ${problem}`;
   }
   const names = new Set<string>();
-  for (const [i, c] of s.containers.entries()) {
-    const f = `spec.containers[${i}]`;
+  for (const { c, kind, field: f } of specContainers(s)) {
     if (!DNS_LABEL.test(c.name) || c.name.length > 63) return `${f}.name: '${c.name}' is not a DNS label`;
     if (names.has(c.name)) return `${f}.name: duplicate container name '${c.name}'`;
     names.add(c.name);
+    const kindProblem = initRules(c, kind, f);
+    if (kindProblem) return kindProblem;
     if (!c.image.trim()) return `${f}.image: must not be empty`;
     if (/\s/.test(c.image)) return `${f}.image: '${c.image}' contains whitespace`;
     if (!PULL.includes(c.imagePullPolicy)) return `${f}.imagePullPolicy: '${c.imagePullPolicy}' is not one of Always, IfNotPresent, Never`;
@@ -54,6 +59,8 @@ export function validatePod(pod: Pod, supportedVolume: (v: Volume) => string | u
       if (!PROTO.includes(p.protocol)) return `${f}.ports[${j}].protocol: '${p.protocol}' is not one of TCP, UDP, SCTP`;
     }
     for (const [j, e] of c.env.entries()) if (!e.name || e.name.includes("=")) return `${f}.env[${j}].name: '${e.name}' is not a valid variable name`;
+    const envOrTermination = envProblem(c, f) ?? terminationProblem(c, f) ?? validateProbesAndHooks(s, c, f);
+    if (envOrTermination) return envOrTermination;
     for (const [j, vm] of c.volumeMounts.entries()) {
       if (!volumes.has(vm.name)) return `${f}.volumeMounts[${j}].name: no volume named '${vm.name}'`;
       if (!vm.mountPath.startsWith("/")) return `${f}.volumeMounts[${j}].mountPath: '${vm.mountPath}' must be absolute`;
@@ -61,4 +68,17 @@ export function validatePod(pod: Pod, supportedVolume: (v: Volume) => string | u
     }
   }
   return validateSecurity(s);
+}
+
+/** The API server's rules for init containers and sidecars (validation.go). */
+function initRules(c: Container, kind: ContainerKind, f: string): string | undefined {
+  const policy = c.restartPolicy;
+  if (kind === "app") return policy !== undefined ? `${f}.restartPolicy: may not be set for non-init containers` : undefined;
+  if (policy !== undefined && policy !== "Always") return `${f}.restartPolicy: '${policy}' is not supported: only Always (a sidecar) or unset`;
+  if (kind === "sidecar") return undefined;
+  // A regular init container runs to completion: there is nothing to probe or hook.
+  for (const k of ["lifecycle", "livenessProbe", "readinessProbe", "startupProbe"] as const) {
+    if (c[k]) return `${f}.${k}: may not be set for init containers without restartPolicy Always`;
+  }
+  return undefined;
 }

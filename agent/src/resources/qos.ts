@@ -31,7 +31,8 @@ export function milliCpuToQuota(m: number, period = QUOTA_PERIOD): number {
 export function qosClass(spec: PodSpec): QosClass {
   let any = false;
   let guaranteed = true;
-  for (const c of spec.containers) {
+  // The kubelet's GetPodQOS looks at init containers too.
+  for (const c of [...spec.initContainers, ...spec.containers]) {
     for (const r of ["cpu", "memory"] as const) {
       const { request, limit } = reqOrLimit(c, r);
       if (request || limit) any = true;

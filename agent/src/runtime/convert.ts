@@ -113,6 +113,9 @@ export function containerConfig(sandbox: SandboxRequest, req: ContainerRequest, 
       [L.node]: nodeName,
     },
     logPath: containerLogPath(req.name, req.attempt),
+    stdin: req.stdin,
+    stdinOnce: req.stdinOnce,
+    tty: req.tty,
     linux: {
       resources: {
         cpuPeriod: BigInt(r.cpuPeriod),

@@ -6,13 +6,18 @@ import { dirname, join } from "node:path";
 import {
   ContainerStatusRequest,
   CreateContainerRequest,
+  AttachRequest,
+  ExecRequest,
+  ExecSyncRequest,
   ImageStatusRequest,
   ListContainersRequest,
   ListPodSandboxRequest,
   PodSandboxStatusRequest,
+  PortForwardRequest,
   PullImageRequest,
   RemoveContainerRequest,
   RemovePodSandboxRequest,
+  ReopenContainerLogRequest,
   RunPodSandboxRequest,
   StartContainerRequest,
   StatusRequest,
@@ -20,16 +25,25 @@ import {
   StopPodSandboxRequest,
   VersionRequest,
   type Container,
+  type ExecSyncResponse,
   type PodSandbox,
 } from "@plasmacloud/proto/cri";
-import { errorCode } from "@plasmacloud/common/errors";
+import type { Metadata } from "@grpc/grpc-js";
+import type { UnaryFn } from "@plasmacloud/common/grpc";
+import { CodedError, errorCode } from "@plasmacloud/common/errors";
 import type { AgentMetrics } from "../observe/metrics";
 import { removePodCgroup } from "./cgroups";
 import { CriClient } from "./cri-client";
 import { containerConfig, containerInfo, netnsFromInfo, runState, sandboxConfig, sandboxInfo } from "./convert";
 import { L, nodeSelector } from "./labels";
 import { podLogDir } from "./logs";
-import type { ContainerInfo, ContainerRequest, ImageUser, PodIdentity, PodRuntime, PodRuntimeState, RegistryAuth, RuntimeVersion, SandboxInfo, SandboxRequest } from "./types";
+import { exitMessage, withTerminationFile } from "./termination";
+import type { ContainerInfo, ContainerRequest, ExecSyncResult, ImageUser, PodIdentity, PodRuntime, PodRuntimeState, RegistryAuth, RuntimeVersion, SandboxInfo, SandboxRequest, StreamOptions } from "./types";
+
+/** Beyond an ExecSync's own timeout, for the runtime to kill the command and answer. */
+const EXEC_SLACK_MS = 10_000;
+/** An ExecSync without a timeout (a lifecycle hook) is bounded by its caller's abort; this is the backstop. */
+const EXEC_UNBOUNDED_MS = 24 * 3600_000;
 
 export interface CriRuntimeOptions {
   /** unix:///path/to/socket */
@@ -40,6 +54,8 @@ export interface CriRuntimeOptions {
   runtimeHandler: string;
   /** Root of the pods' log directories. */
   podLogsDir: string;
+  /** The agent's rootDir: containers' termination-message files live under its pods/<uid>/. */
+  rootDir?: string;
 }
 
 export class CriRuntime implements PodRuntime {
@@ -47,6 +63,7 @@ export class CriRuntime implements PodRuntime {
   private readonly nodeName: string;
   private readonly runtimeHandler: string;
   private readonly podLogsDir: string;
+  private readonly rootDir: string;
   private readonly containerCache = new Map<string, ContainerInfo>();
   private readonly sandboxNet = new Map<string, { ip: string; netns: string; cgroupsPath: string }>();
   private mutationCount = 0;
@@ -56,6 +73,7 @@ export class CriRuntime implements PodRuntime {
     this.nodeName = o.nodeName;
     this.runtimeHandler = o.runtimeHandler;
     this.podLogsDir = o.podLogsDir;
+    this.rootDir = o.rootDir ?? "";
   }
 
   mutations(): number {
@@ -161,6 +179,7 @@ export class CriRuntime implements PodRuntime {
       const st = await this.cri.call("ContainerStatus", rt.containerStatus.bind(rt), ContainerStatusRequest.fromPartial({ containerId: c.id }));
       if (!st.status) return undefined;
       const info = containerInfo(st.status, c.podSandboxId);
+      if (info.state === "exited") info.message = await exitMessage(st.status);
       this.containerCache.set(c.id, info);
       return info;
     } catch (err) {
@@ -242,10 +261,13 @@ export class CriRuntime implements PodRuntime {
     const logDir = podLogDir(this.podLogsDir, sandbox.pod);
     // The runtime opens the log file but makes no directory for it (the kubelet makes it too).
     await mkdir(join(logDir, req.name), { recursive: true, mode: 0o755 });
+    const term = await withTerminationFile(this.rootDir, sandbox.pod.uid, req);
+    const config = containerConfig(sandbox, term.req, this.nodeName);
+    config.annotations = { ...config.annotations, ...term.annotations };
     const res = await this.cri.call(
       "CreateContainer",
       rt.createContainer.bind(rt),
-      CreateContainerRequest.fromPartial({ podSandboxId: sandboxId, config: containerConfig(sandbox, req, this.nodeName), sandboxConfig: sandboxConfig(sandbox, this.nodeName, logDir) }),
+      CreateContainerRequest.fromPartial({ podSandboxId: sandboxId, config, sandboxConfig: sandboxConfig(sandbox, this.nodeName, logDir) }),
     );
     return res.containerId;
   }
@@ -268,6 +290,50 @@ export class CriRuntime implements PodRuntime {
     const rt = this.cri.runtime;
     await this.ignoreNotFound(this.cri.call("RemoveContainer", rt.removeContainer.bind(rt), RemoveContainerRequest.fromPartial({ containerId: id })));
     this.containerCache.delete(id);
+  }
+
+  /** Not counted as a mutation: a command run in a container changes nothing the sync reads. */
+  async execSync(containerId: string, cmd: string[], timeoutSeconds: number, signal?: AbortSignal): Promise<ExecSyncResult> {
+    const rt = this.cri.runtime;
+    const secs = Math.max(0, Math.ceil(timeoutSeconds));
+    const req = ExecSyncRequest.fromPartial({ containerId, cmd, timeout: BigInt(secs) });
+    // The runtime enforces the timeout; the call's own deadline leaves it time to kill the command.
+    const deadlineMs = secs > 0 ? secs * 1000 + EXEC_SLACK_MS : EXEC_UNBOUNDED_MS;
+    let cancel: (() => void) | undefined;
+    const fn: UnaryFn<ExecSyncRequest, ExecSyncResponse, Metadata> = (r, md, opts, cb) => {
+      const call = rt.execSync(r, md, opts, cb);
+      cancel = () => call.cancel();
+      return call;
+    };
+    const onAbort = (): void => cancel?.();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      if (signal?.aborted) throw new CodedError("Unavailable", "CRI ExecSync: cancelled before it started");
+      const res = await this.cri.call("ExecSync", fn, req, deadlineMs);
+      return { exitCode: res.exitCode, stdout: Buffer.from(res.stdout), stderr: Buffer.from(res.stderr) };
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async reopenContainerLog(id: string): Promise<void> {
+    const rt = this.cri.runtime;
+    await this.cri.call("ReopenContainerLog", rt.reopenContainerLog.bind(rt), ReopenContainerLogRequest.fromPartial({ containerId: id }));
+  }
+
+  async exec(containerId: string, cmd: string[], s: StreamOptions): Promise<string> {
+    const rt = this.cri.runtime;
+    return (await this.cri.call("Exec", rt.exec.bind(rt), ExecRequest.fromPartial({ containerId, cmd, ...s }), 10_000)).url;
+  }
+
+  async attach(containerId: string, s: StreamOptions): Promise<string> {
+    const rt = this.cri.runtime;
+    return (await this.cri.call("Attach", rt.attach.bind(rt), AttachRequest.fromPartial({ containerId, ...s }), 10_000)).url;
+  }
+
+  async portForward(sandboxId: string, ports: number[]): Promise<string> {
+    const rt = this.cri.runtime;
+    return (await this.cri.call("PortForward", rt.portForward.bind(rt), PortForwardRequest.fromPartial({ podSandboxId: sandboxId, port: ports }), 10_000)).url;
   }
 
   private async ignoreNotFound(p: Promise<unknown>): Promise<void> {

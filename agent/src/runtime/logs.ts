@@ -13,3 +13,8 @@ export function podLogDir(root: string, p: PodIdentity): string {
 export function containerLogPath(name: string, attempt: number): string {
   return `${name}/${attempt}.log`;
 }
+
+/** A container's log file, absolute. */
+export function containerLogFile(root: string, p: PodIdentity, name: string, attempt: number): string {
+  return join(podLogDir(root, p), containerLogPath(name, attempt));
+}

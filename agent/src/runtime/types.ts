@@ -118,6 +118,21 @@ export interface ContainerRequest {
   mounts: { containerPath: string; hostPath: string; readOnly: boolean }[];
   resources: ContainerResources;
   security: ContainerSecurity;
+  /** The kubelet's termination message file at `path` in the container; none when unset. */
+  termination?: { path: string; fallbackToLogs: boolean };
+  /** The container's stdin stays open (for attach -i); stdinOnce closes it after the first attach ends. */
+  stdin: boolean;
+  stdinOnce: boolean;
+  /** The container runs on a terminal (for attach -t). */
+  tty: boolean;
+}
+
+/** Which standard streams a streaming session (CRI Exec, Attach) carries, and whether on a terminal. */
+export interface StreamOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
 }
 
 /** The user an image runs as (CRI ImageStatus): a numeric uid, else a name; neither = unset (root). */
@@ -130,6 +145,13 @@ export interface RegistryAuth {
   username: string;
   password: string;
   serverAddress: string;
+}
+
+/** What a command run through ExecSync left: exit code and output. */
+export interface ExecSyncResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
 }
 
 export interface RuntimeVersion {
@@ -166,6 +188,20 @@ export interface PodRuntime {
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   removeContainer(id: string): Promise<void>;
+  /**
+   * CRI ExecSync: runs `cmd` in a running container and waits for it. timeoutSeconds > 0 bounds
+   * the command (the runtime kills it; a DeadlineExceeded error); 0 = no bound. An abort cancels the call.
+   */
+  execSync(containerId: string, cmd: string[], timeoutSeconds: number, signal?: AbortSignal): Promise<ExecSyncResult>;
+  /** CRI ReopenContainerLog: the runtime opens the container's log path anew (after log rotation renamed it). */
+  reopenContainerLog(id: string): Promise<void>;
+  /**
+   * CRI Exec, Attach and PortForward: the URL on the runtime's streaming server that serves the
+   * session (one use, within about a minute). The caller dials it; the node API (nodeapi/) proxies it.
+   */
+  exec(containerId: string, cmd: string[], streams: StreamOptions): Promise<string>;
+  attach(containerId: string, streams: StreamOptions): Promise<string>;
+  portForward(sandboxId: string, ports: number[]): Promise<string>;
   /** How many mutating calls were made so far: a caller that saw no change need not read state again. */
   mutations(): number;
   close(): void;

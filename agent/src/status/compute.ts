@@ -15,6 +15,8 @@ export interface WorkerNotes {
   hostIP: string;
   startTime: Date | undefined;
   runtimeName: string;
+  /** Probe verdicts on running containers (probes/manager.ts); unset: running means started and ready. */
+  probes?: { started(name: string, containerId: string): boolean; ready(name: string, containerId: string): boolean };
 }
 
 const date = (ms: number): Date | undefined => (ms > 0 ? new Date(ms) : undefined);
@@ -49,7 +51,9 @@ function containerStatus(name: string, image: string, instances: ContainerInfo[]
   }
   if (latest.state === "running") {
     const state: ContainerState = { waiting: undefined, running: { startedAt: date(latest.startedAt) }, terminated: undefined };
-    return { status: { ...base, state, lastState: last, ready: true, started: true }, kind: "running" };
+    const started = notes.probes?.started(name, latest.id) ?? true;
+    const ready = started && (notes.probes?.ready(name, latest.id) ?? true);
+    return { status: { ...base, state, lastState: last, ready, started }, kind: "running" };
   }
   if (latest.state === "exited") {
     const t = terminated(latest, notes.runtimeName);
@@ -74,11 +78,18 @@ export function computeStatus(pod: Pod, state: PodRuntimeState, notes: WorkerNot
   const prevConditions = prev?.conditions ?? [];
   // Only containers of the newest sandbox describe the pod now.
   const sandbox = [...state.sandboxes].sort((a, b) => b.createdAt - a.createdAt)[0];
+  const instances = (name: string): ContainerInfo[] => state.containers.filter((x) => x.name === name && (!sandbox || x.sandboxId === sandbox.id));
+  const init = initStatuses(spec, instances, notes);
+  // Once an app container ran in this sandbox the pod stays initialized, even
+  // after its sidecars were stopped at completion.
+  if (spec.containers.some((c) => instances(c.name).length > 0)) Object.assign(init, { done: true, failed: 0 });
   const statuses: ContainerStatus[] = [];
   const kinds: Kind[] = [];
   for (const c of spec.containers) {
-    const inst = state.containers.filter((x) => x.name === c.name && (!sandbox || x.sandboxId === sandbox.id));
+    const inst = instances(c.name);
     const { status, kind } = containerStatus(c.name, c.image, inst, notes);
+    // Until the init containers are done, an app container that never ran waits for them.
+    if (!init.done && inst.length === 0 && !notes.waiting.has(c.name)) status.state = waiting("PodInitializing");
     statuses.push(status);
     kinds.push(kind);
   }
@@ -87,19 +98,22 @@ export function computeStatus(pod: Pod, state: PodRuntimeState, notes: WorkerNot
   let phase: string;
   if (notes.podFailure) phase = "Failed";
   else if (prev?.phase === "Succeeded" || prev?.phase === "Failed") phase = prev.phase; // terminal phases are final
+  else if (init.failed > 0 && policy === "Never") phase = "Failed";
+  else if (!init.done) phase = "Pending";
   else if (count("pending") > 0) phase = "Pending";
   else if (count("running") > 0) phase = "Running";
   else if (count("succeeded") === kinds.length) phase = policy === "Always" ? "Running" : "Succeeded";
   else phase = policy === "Never" ? "Failed" : "Running";
 
-  const allReady = statuses.every((s) => s.ready) && phase === "Running";
+  // Sidecars count for readiness beside the app containers, as in the kubelet.
+  const allReady = [...statuses, ...init.sidecars].every((s) => s.ready) && phase === "Running";
   const podIP = notes.podIPs[0] ?? "";
   const problem = notes.podFailure ?? notes.podProblem;
   return {
     phase,
     conditions: [
       condition("PodScheduled", true, prevConditions, now),
-      condition("Initialized", true, prevConditions, now),
+      condition("Initialized", init.done, prevConditions, now, "ContainersNotInitialized"),
       condition("ContainersReady", allReady, prevConditions, now, "ContainersNotReady"),
       condition("Ready", allReady, prevConditions, now, "ContainersNotReady"),
     ],
@@ -110,7 +124,38 @@ export function computeStatus(pod: Pod, state: PodRuntimeState, notes: WorkerNot
     podIps: notes.podIPs.map((ip) => ({ ip })),
     startTime: notes.startTime,
     containerStatuses: statuses,
-    initContainerStatuses: [],
+    initContainerStatuses: init.statuses,
     qosClass: qosClass(spec),
   };
+}
+
+interface InitStatus {
+  statuses: ContainerStatus[];
+  /** The sidecars' statuses, for readiness. */
+  sidecars: ContainerStatus[];
+  /** Every regular init container exited 0 and every sidecar runs. */
+  done: boolean;
+  /** Regular init containers whose last run failed (the kubelet's failedInitialization). */
+  failed: number;
+}
+
+/** Init container statuses and the kubelet's getPhase counts for them. */
+function initStatuses(spec: Pod["spec"] & object, instances: (name: string) => ContainerInfo[], notes: WorkerNotes): InitStatus {
+  const out: InitStatus = { statuses: [], sidecars: [], done: true, failed: 0 };
+  for (const c of spec.initContainers) {
+    const { status, kind } = containerStatus(c.name, c.image, instances(c.name), notes);
+    out.statuses.push(status);
+    if (c.restartPolicy === "Always") {
+      out.sidecars.push(status);
+      if (kind !== "running") out.done = false;
+      continue;
+    }
+    // A regular init container is "ready" once it completed, as the kubelet reports it.
+    status.ready = kind === "succeeded";
+    if (kind === "succeeded") continue;
+    out.done = false;
+    const t = status.state?.terminated ?? status.lastState?.terminated;
+    if (t && t.exitCode !== 0 && !status.state?.running) out.failed++;
+  }
+  return out;
 }

@@ -24,7 +24,12 @@ export class StatusManager {
   private wake: (() => void) | undefined;
   private readonly halt = new AbortController();
 
-  constructor(private readonly cp: ControlPlane, private readonly log: Logger) {
+  constructor(
+    private readonly cp: ControlPlane,
+    private readonly log: Logger,
+    /** Told of each status the control plane accepted (the pod start SLI ends there). */
+    private readonly accepted?: { statusPushed(uid: string, status: PodStatus): void },
+  ) {
     this.problem = new ProblemLog(log, "pod status update");
   }
 
@@ -87,6 +92,7 @@ export class StatusManager {
       throw err;
     }
     this.pushed.set(m.uid, p.key);
+    this.accepted?.statusPushed(m.uid, p.status);
     if (this.pending.get(m.uid)?.key === p.key) this.pending.delete(m.uid);
     this.log.debug({ pod: `${m.namespace}/${m.name}`, phase: p.status.phase }, "status pushed");
   }

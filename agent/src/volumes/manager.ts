@@ -12,6 +12,7 @@ import type { ControlPlane } from "../controlplane/client";
 import type { ContainerRequest } from "../runtime/types";
 import { CsiVolumes } from "./csi/mounter";
 import { PluginRegistry } from "./csi/registry";
+import { downwardUnsupported, PLUGIN_DOWNWARD_API, setUpDownwardAPI } from "./downward";
 import { emptyDirUnsupported, setUpEmptyDir } from "./emptydir";
 import { HostPathPolicy } from "./hostpath";
 import { Layout, PLUGIN_CONFIG_MAP, PLUGIN_CSI, PLUGIN_EMPTY_DIR, PLUGIN_SECRET } from "./layout";
@@ -28,6 +29,8 @@ export interface VolumeManagerOptions {
   csiTimeoutMs: number;
   objects: ObjectReader;
   log: Logger;
+  /** The node's allocatable resources: a downward API resourceFieldRef's value for a container without a limit. */
+  allocatable?: Record<string, string>;
 }
 
 function projected(v: Volume): ProjectedSource | undefined {
@@ -43,9 +46,10 @@ export class VolumeManager implements PodVolumes {
   private readonly csi: CsiVolumes;
   private readonly projected: ProjectedVolumes;
   private readonly log: Logger;
+  private readonly allocatable: Record<string, string>;
 
   /** Builds the manager from the agent's config and starts watching for CSI drivers. */
-  static fromConfig(cfg: AgentConfig, cp: ControlPlane, log: Logger): VolumeManager {
+  static fromConfig(cfg: AgentConfig, cp: ControlPlane, log: Logger, allocatable: Record<string, string> = {}): VolumeManager {
     const m = new VolumeManager({
       rootDir: cfg.rootDir,
       hostPathPrefixes: cfg.volumes.hostPathPrefixes,
@@ -53,6 +57,7 @@ export class VolumeManager implements PodVolumes {
       csiTimeoutMs: cfg.volumes.csiTimeoutSeconds * 1000,
       objects: controlPlaneObjects(cp),
       log,
+      allocatable,
     });
     m.start().catch((err: unknown) => log.error({ err: errorMessage(err) }, "CSI plugin registry failed to start"));
     return m;
@@ -60,6 +65,7 @@ export class VolumeManager implements PodVolumes {
 
   constructor(o: VolumeManagerOptions) {
     this.log = o.log;
+    this.allocatable = o.allocatable ?? {};
     this.layout = new Layout(o.rootDir);
     this.hostPaths = new HostPathPolicy(o.hostPathPrefixes);
     this.registry = new PluginRegistry(o.pluginsRegistryDir, o.csiTimeoutMs, o.log);
@@ -76,12 +82,13 @@ export class VolumeManager implements PodVolumes {
   }
 
   unsupported(v: Volume): string | undefined {
-    const set = [v.emptyDir, v.hostPath, v.configMap, v.secret, v.csi].filter((x) => x !== undefined).length;
+    const set = [v.emptyDir, v.hostPath, v.configMap, v.secret, v.csi, v.downwardApi].filter((x) => x !== undefined).length;
     if (set === 0) return "no volume source is set";
     if (set > 1) return "more than one volume source is set";
     if (v.emptyDir) return emptyDirUnsupported(v.emptyDir);
     if (v.hostPath) return this.hostPaths.unsupported(v.hostPath);
     if (v.csi) return this.csi.unsupported(v);
+    if (v.downwardApi) return downwardUnsupported(v.downwardApi);
     return projectedUnsupported(projected(v)!);
   }
 
@@ -103,6 +110,10 @@ export class VolumeManager implements PodVolumes {
         out.set(v.name, dir);
       } else if (v.csi) {
         out.set(v.name, await this.csi.setUp(pod, v));
+      } else if (v.downwardApi) {
+        const dir = this.layout.volumeDir(uid, PLUGIN_DOWNWARD_API, v.name);
+        await setUpDownwardAPI(pod, v.name, dir, v.downwardApi, this.allocatable, this.log);
+        out.set(v.name, dir);
       }
     }
     return out;
@@ -115,7 +126,7 @@ export class VolumeManager implements PodVolumes {
       const v = pod.spec?.volumes.find((x) => x.name === vm.name);
       if (!base || !v) continue;
       // configMap and secret contents belong to the control plane: never writable by the pod.
-      const forcedRO = v.configMap !== undefined || v.secret !== undefined || v.csi?.readOnly === true;
+      const forcedRO = v.configMap !== undefined || v.secret !== undefined || v.downwardApi !== undefined || v.csi?.readOnly === true;
       const hostPath = vm.subPath ? await resolveSubPath(base, vm.subPath, vm.name) : base;
       out.push({ containerPath: vm.mountPath, hostPath, readOnly: vm.readOnly || forcedRO });
     }

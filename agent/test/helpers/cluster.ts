@@ -138,6 +138,8 @@ export interface ClusterOptions {
   heartbeatSeconds?: number;
   /** network.novanet.checkSeconds of the agent (default: the agent's). */
   networkCheckSeconds?: number;
+  /** clusterDNS.servers of the agent (default 10.96.0.10, where nothing answers). */
+  clusterDNS?: string[];
   /** Start LightningStor and the lightningstor-csi driver (tenant org-a/proj-a) for this node. */
   storage?: boolean;
 }
@@ -170,7 +172,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       `podLogsDir: ${join(dir, "logs")}`,
       `heartbeatSeconds: ${opts.heartbeatSeconds ?? 2}`,
       `healthz: { port: 0 }`,
-      `clusterDNS: { servers: ["10.96.0.10"], domain: "cluster.local" }`,
+      `clusterDNS: { servers: ${JSON.stringify(opts.clusterDNS ?? ["10.96.0.10"])}, domain: "cluster.local" }`,
       `network:`,
       `  mode: novanet`,
       `  novanet: { pluginPath: ${opts.novanetPluginPath ?? join(STACK_DIR, "cni/bin/novanet")}, networkName: novanet, serverAddress: "${NOVANET_ADDR}", tokenFile: ${NOVANET_TOKEN_FILE}, mode: bridge, defaultSubnetId: ${TEST_SUBNET}${opts.networkCheckSeconds ? `, checkSeconds: ${opts.networkCheckSeconds}` : ""} }`,

@@ -28,6 +28,13 @@ test("containerd down: Ready=False with a reason, pods survive, converges after;
     has(/^k8shost_agent_pod_start_latency_seconds_count 1$/m);
     has(/^k8shost_agent_cri_call_duration_seconds_count\{method="RunPodSandbox"\} 1$/m);
     has(/^k8shost_agent_seconds_since_last_heartbeat \d/m);
+    // The kubelet's own metrics under our prefix (README, "Metrics"): the pod's start was observed once.
+    has(/^k8shost_agent_pod_start_sli_duration_seconds_count\{first_with_network="true"\} 1$/m);
+    has(/^k8shost_agent_pod_worker_duration_seconds_count\{operation_type="create"\} [1-9]/m);
+    has(/^k8shost_agent_runtime_operations_total\{operation_type="run_podsandbox"\} 1$/m);
+    has(/^k8shost_agent_pleg_relist_interval_seconds_count [1-9]/m);
+    has(/^k8shost_agent_running_pods 1$/m);
+    has(/^k8shost_agent_running_containers\{container_state="running"\} 1$/m);
 
     const pid = Number(readFileSync(`${RUN}/containerd.pid`, "utf8"));
     process.kill(pid, "SIGTERM");

@@ -1,0 +1,34 @@
+// What the relist (pods/pleg.ts) reports to metrics, as the kubelet's generic
+// PLEG does: how long each relist took and how long since the previous one
+// started (a wedged or slow runtime shows in both), and what the runtime
+// holds once it answered (kubelet_running_pods, kubelet_running_containers).
+import type { ContainerRunState, PodRuntimeState } from "../runtime/types";
+import type { KubeletMetrics } from "./kubelet-metrics";
+
+const STATES: readonly ContainerRunState[] = ["created", "running", "exited", "unknown"];
+
+export class RelistObserver {
+  private lastStart: number | undefined;
+
+  constructor(private readonly m: KubeletMetrics, private readonly now: () => number = () => performance.now()) {}
+
+  /** At the start of a relist (answered or not); returns what to call at its end. */
+  started(): () => void {
+    const t = this.now();
+    if (this.lastStart !== undefined) this.m.plegRelistInterval.observe((t - this.lastStart) / 1000);
+    this.lastStart = t;
+    return () => this.m.plegRelistDuration.observe((this.now() - t) / 1000);
+  }
+
+  /** What a relist the runtime answered found: pods with a ready sandbox, containers by state. */
+  listed(all: ReadonlyMap<string, PodRuntimeState>): void {
+    let pods = 0;
+    const byState = new Map<ContainerRunState, number>(STATES.map((s) => [s, 0]));
+    for (const s of all.values()) {
+      if (s.sandboxes.some((x) => x.ready)) pods++;
+      for (const c of s.containers) byState.set(c.state, (byState.get(c.state) ?? 0) + 1);
+    }
+    this.m.runningPods.set(pods);
+    for (const [state, n] of byState) this.m.runningContainers.set({ container_state: state }, n);
+  }
+}
