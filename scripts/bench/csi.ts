@@ -1,6 +1,7 @@
 // CSI bench: one stage+publish+unpublish+unstage cycle through the driver's
 // socket against the same kernel work done directly (losetup, mount, bind
-// mount, umount x2, losetup -d), interleaved in one run; median of 20 each.
+// mount, umount x2, losetup -d), interleaved in one run; min / median / max of
+// 20 each, and of the ratio within each round.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,14 +12,10 @@ import { startLightningStorStandIn } from "../../stand-ins/src/lightningstor/ser
 import { DRIVER_NAME, startDriver } from "../../csi-driver/src/driver";
 import { CsiTestClient, mountCap } from "../../csi-driver/test/helpers/csi-client";
 import { sweep } from "../../csi-driver/test/helpers/host";
+import { median, mmm } from "./_stats";
 
 const ROUNDS = 20;
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "bench-csi-"));
@@ -84,11 +81,10 @@ export async function run(): Promise<void> {
       d.push(await viaDriver());
       r.push(await direct());
     }
-    const md = median(d);
-    const mr = median(r);
-    console.log(`csi: stage+publish+unpublish+unstage via driver  median ${md.toFixed(1)} ms (min ${Math.min(...d).toFixed(1)}, max ${Math.max(...d).toFixed(1)}) over ${ROUNDS}`);
-    console.log(`csi: same steps direct (losetup/mount/bind/umount) median ${mr.toFixed(1)} ms (min ${Math.min(...r).toFixed(1)}, max ${Math.max(...r).toFixed(1)}) over ${ROUNDS}`);
-    console.log(`csi: ratio driver/direct ${(md / mr).toFixed(2)}x (target <= 1.5x)`);
+    console.log(`csi: stage+publish+unpublish+unstage, min / median / max of ${ROUNDS} rounds`);
+    console.log(`  via the driver                      ${mmm(d, 1)} ms`);
+    console.log(`  same steps direct (losetup, mount)  ${mmm(r, 1)} ms`);
+    console.log(`  driver / direct, per round          ${mmm(d.map((x, i) => x / r[i]!), 2, "x")}   (medians: ${(median(d) / median(r)).toFixed(2)}x; target <= 1.5x)`);
   } finally {
     csi.close();
     await driver.stop();
