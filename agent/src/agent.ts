@@ -30,6 +30,7 @@ import { ImageManager } from "./pods/images";
 import { abortHooksOnDelete } from "./pods/kill";
 import { PodSyncer } from "./pods/sync";
 import { ProbeManager } from "./probes/manager";
+import { servicesLoop } from "./services/start";
 import { CriRuntime } from "./runtime/cri-runtime";
 import { instrumentRuntime } from "./runtime/instrumented";
 import { StatusManager } from "./status/manager";
@@ -126,8 +127,10 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     },
   });
   wakePod = (uid) => pods.wake(uid);
+  // kube-proxy's job (services/): it learns the tenants' pod IPs from the same pod events.
+  const services = servicesLoop(cfg, cp, log);
   const podSink = abortHooksOnDelete(pods, syncer.killer);
-  const source = new PodSource(cp, cfg.nodeName, podSink, log, cfg.podResyncSeconds * 1000);
+  const source = new PodSource(cp, cfg.nodeName, services ? services.podSink(podSink) : podSink, log, cfg.podResyncSeconds * 1000);
   const logManager = new ContainerLogManager({
     running: () => runningLogs(runtime, cfg.podLogsDir),
     runtime,
@@ -140,7 +143,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   const nodeCfg = nodeApi ? { ...cfg, server: { ...cfg.server, port: nodeApi.port } } : cfg;
   const node = new NodeController(nodeCfg, cp, runtime, metrics, log, facts, recorder);
 
-  const loops = [recorder.run(), node.run(), source.run(), pods.run(), status.run(), logManager.run()];
+  const loops = [recorder.run(), node.run(), source.run(), pods.run(), status.run(), logManager.run(), ...(services ? [services.run()] : [])];
   const health: HealthSource = {
     healthProblems: () => {
       const stale = Date.now() - pods.lastRelistAt;
@@ -159,6 +162,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
       notifier.stop();
       node.stop();
       source.stop();
+      services?.stop();
       pods.stop();
       probes.stop();
       status.stop();

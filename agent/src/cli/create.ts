@@ -20,8 +20,9 @@ function readManifest(file: string): string {
 
 // Config maps and secrets before the pods that mount them (Helm's install
 // order): a pod created first would fail its volumes and sit in backoff.
-// Within a kind the file's order holds.
-const ORDER: Record<ManifestKind, number> = { ConfigMap: 0, Secret: 1, Pod: 2 };
+// Services (and their slices) before pods too, as Helm orders them. Within a
+// kind the file's order holds.
+const ORDER: Record<ManifestKind, number> = { ConfigMap: 0, Secret: 1, Service: 2, EndpointSlice: 3, Pod: 4 };
 
 async function createOne(cp: ControlPlane, o: ManifestObject): Promise<void> {
   switch (o.kind) {
@@ -33,6 +34,12 @@ async function createOne(cp: ControlPlane, o: ManifestObject): Promise<void> {
       return;
     case "Secret":
       await cp.call("CreateSecret", cp.secrets.createSecret.bind(cp.secrets), { secret: o.object });
+      return;
+    case "Service":
+      await cp.call("CreateService", cp.services.createService.bind(cp.services), { service: o.object });
+      return;
+    case "EndpointSlice":
+      await cp.call("CreateEndpointSlice", cp.endpointSlices.createEndpointSlice.bind(cp.endpointSlices), { endpointSlice: o.object });
       return;
   }
 }

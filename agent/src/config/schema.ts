@@ -7,6 +7,7 @@ import type { Level } from "@plasmacloud/common/log";
 import type { NovanetSettings } from "../network/novanet";
 import { capabilityProblem, unsafeSysctlPatternProblem } from "../pods/linux-names";
 import { parseQuantity } from "../resources/quantity";
+import { defaultServicesConfig, SERVICES_SHAPE, validateServicesConfig, type ServicesConfig } from "../services/config";
 
 /** The levels an operator may choose: the shared logger's, without fatal/silent. */
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const satisfies readonly Level[];
@@ -43,6 +44,8 @@ export interface AgentConfig {
     mode: "runtime" | "novanet";
     novanet: NovanetSettings & { checkSeconds: number };
   };
+  /** Services on this node (services/): kube-proxy's job, with nftables in NovaNET bridge mode. */
+  services: ServicesConfig;
   /** hostPathPrefixes: [] refuses every hostPath; pluginsRegistryDir "" = <rootDir>/plugins_registry. */
   volumes: { hostPathPrefixes: string[]; pluginsRegistryDir: string; csiTimeoutSeconds: number };
   /** What pods may ask for on this node at all; everything defaults to refused. allowedCapabilities:
@@ -75,6 +78,7 @@ export function defaultConfig(): AgentConfig {
       mode: "runtime",
       novanet: { pluginPath: "/opt/cni/bin/novanet", networkName: "novanet", serverAddress: "", tokenFile: "", mode: "ovs", ovsdb: "", defaultSubnetId: "", timeoutSeconds: 30, checkSeconds: 600 },
     },
+    services: defaultServicesConfig(),
     volumes: { hostPathPrefixes: [], pluginsRegistryDir: "", csiTimeoutSeconds: 120 },
     security: { allowPrivileged: false, allowedCapabilities: [], allowHostNamespaces: false, allowedUnsafeSysctls: [], seccompDefault: false },
   };
@@ -105,6 +109,7 @@ const shape: { [k: string]: Shape } = {
     mode: "string",
     novanet: { pluginPath: "string", networkName: "string", serverAddress: "string", tokenFile: "string", mode: "string", ovsdb: "string", defaultSubnetId: "string", timeoutSeconds: "number", checkSeconds: "number" },
   },
+  services: SERVICES_SHAPE,
   volumes: { hostPathPrefixes: "string[]", pluginsRegistryDir: "string", csiTimeoutSeconds: "number" },
   security: { allowPrivileged: "boolean", allowedCapabilities: "string[]", allowHostNamespaces: "boolean", allowedUnsafeSysctls: "string[]", seccompDefault: "boolean" },
 };
@@ -169,6 +174,7 @@ function validate(c: AgentConfig): void {
   if (!Number.isInteger(c.healthz.port) || c.healthz.port < 0 || c.healthz.port > 65535) throw invalid("healthz.port", "must be 0-65535");
   if (!(LOG_LEVELS as readonly string[]).includes(c.logLevel)) throw invalid("logLevel", `must be one of ${LOG_LEVELS.join(", ")}`);
   validateNetwork(c.network);
+  validateServicesConfig(c.services, invalid);
   validateServer(c.server);
   validateLogs(c.logs);
   for (const p of ["rootDir", "podLogsDir", "cgroupRoot"] as const) if (!c[p].startsWith("/")) throw invalid(p, "must be an absolute path");

@@ -6,10 +6,12 @@ import { unary, type UnaryFn } from "@plasmacloud/common/grpc";
 import { TokenFile } from "@plasmacloud/common/token";
 import {
   ConfigMapServiceClient,
+  EndpointSliceServiceClient,
   EventServiceClient,
   NodeServiceClient,
   PodServiceClient,
   SecretServiceClient,
+  ServiceServiceClient,
 } from "@plasmacloud/proto/k8shost";
 
 export class ControlPlane {
@@ -18,6 +20,8 @@ export class ControlPlane {
   readonly configMaps: ConfigMapServiceClient;
   readonly secrets: SecretServiceClient;
   readonly events: EventServiceClient;
+  readonly services: ServiceServiceClient;
+  readonly endpointSlices: EndpointSliceServiceClient;
   private readonly token: TokenFile;
 
   constructor(address: string, tokenFile: string, caFile: string, private readonly timeoutMs: number) {
@@ -38,6 +42,8 @@ export class ControlPlane {
     this.configMaps = new ConfigMapServiceClient(address, creds, { ...opts, channelOverride: channel });
     this.secrets = new SecretServiceClient(address, creds, { ...opts, channelOverride: channel });
     this.events = new EventServiceClient(address, creds, { ...opts, channelOverride: channel });
+    this.services = new ServiceServiceClient(address, creds, { ...opts, channelOverride: channel });
+    this.endpointSlices = new EndpointSliceServiceClient(address, creds, { ...opts, channelOverride: channel });
     this.token = new TokenFile(tokenFile);
   }
 

@@ -4,7 +4,7 @@
 // ("doc 2 (Pod web): spec.fooBar: unknown field").
 import { CodedError } from "@plasmacloud/common/errors";
 import { splitDocuments, type RawDocument } from "./documents";
-import { API_VERSION, decodeBody, isManifestKind, type ManifestKind, type ManifestObject } from "./kinds";
+import { API_VERSIONS, decodeBody, isManifestKind, type ManifestKind, type ManifestObject } from "./kinds";
 import { renderIssue } from "./strict";
 import { got, isPlainObject } from "./values";
 
@@ -81,11 +81,11 @@ function decodeDocument(d: RawDocument, opts: DecodeOptions): DocResult {
 
   if (apiVersion === undefined || apiVersion === null) {
     // kubectl refuses a kind without its group/version; only an implied kind may go without both.
-    if (kindValue !== undefined && kindValue !== null) return fail(`${label}: apiVersion is missing (want ${API_VERSION})`);
+    if (kindValue !== undefined && kindValue !== null) return fail(`${label}: apiVersion is missing (want ${API_VERSIONS[kind]})`);
   } else if (typeof apiVersion !== "string") {
     return fail(`${label}: apiVersion: expected a string, got ${got(apiVersion)}`);
-  } else if (apiVersion !== API_VERSION) {
-    return fail(`${label}: apiVersion ${JSON.stringify(apiVersion)} is not served for ${kind} (want ${API_VERSION})`);
+  } else if (apiVersion !== API_VERSIONS[kind]) {
+    return fail(`${label}: apiVersion ${JSON.stringify(apiVersion)} is not served for ${kind} (want ${API_VERSIONS[kind]})`);
   }
 
   const r = decodeBody(kind, body, d.index);

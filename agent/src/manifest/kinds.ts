@@ -1,15 +1,17 @@
 // The kinds a manifest may hold and how each body becomes a contract object:
 // checked field by field against its message (strict.ts), then converted by
 // the generated fromJSON, which by then has nothing left to drop.
-import { ConfigMap, Pod, Secret } from "@plasmacloud/proto/k8shost";
+import { ConfigMap, EndpointSlice, Pod, Secret, Service } from "@plasmacloud/proto/k8shost";
 import { k8shostMessage } from "@plasmacloud/proto/k8shost/descriptor";
 import { checkMessage, type FieldIssue } from "./strict";
 import { got, isPlainObject } from "./values";
 
-/** Kubernetes kinds with a message of the same name in the contract; all are core "v1". */
-export const KINDS = ["Pod", "ConfigMap", "Secret"] as const;
+/** Kubernetes kinds with a message of the same name in the contract. */
+export const KINDS = ["Pod", "ConfigMap", "Secret", "Service", "EndpointSlice"] as const;
 export type ManifestKind = (typeof KINDS)[number];
 export const API_VERSION = "v1";
+/** Each kind's group/version, as kubectl wants it written. */
+export const API_VERSIONS: Record<ManifestKind, string> = { Pod: API_VERSION, ConfigMap: API_VERSION, Secret: API_VERSION, Service: API_VERSION, EndpointSlice: "discovery.k8s.io/v1" };
 
 export function isManifestKind(k: string): k is ManifestKind {
   return (KINDS as readonly string[]).includes(k);
@@ -19,7 +21,9 @@ export function isManifestKind(k: string): k is ManifestKind {
 export type ManifestObject =
   | { kind: "Pod"; doc: number; object: Pod }
   | { kind: "ConfigMap"; doc: number; object: ConfigMap }
-  | { kind: "Secret"; doc: number; object: Secret };
+  | { kind: "Secret"; doc: number; object: Secret }
+  | { kind: "Service"; doc: number; object: Service }
+  | { kind: "EndpointSlice"; doc: number; object: EndpointSlice };
 
 export type DecodeResult = { issues: FieldIssue[]; object?: undefined } | { issues: []; object: ManifestObject };
 
@@ -36,6 +40,14 @@ export function decodeBody(kind: ManifestKind, body: Record<string, unknown>, do
     }
     case "Secret":
       return decodeSecret(body, doc);
+    case "Service": {
+      const issues = checkMessage(k8shostMessage("Service"), body);
+      return issues.length ? { issues } : { issues: [], object: { kind, doc, object: Service.fromJSON(body) } };
+    }
+    case "EndpointSlice": {
+      const issues = checkMessage(k8shostMessage("EndpointSlice"), body);
+      return issues.length ? { issues } : { issues: [], object: { kind, doc, object: EndpointSlice.fromJSON(body) } };
+    }
   }
 }
 

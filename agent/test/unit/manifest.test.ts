@@ -224,8 +224,8 @@ test("JSON is taken too", () => {
 test("apiVersion and kind: checked and named; a kind the command does not take is an error", () => {
   assert.equal(errorOf("apiVersion: apps/v1\nkind: Pod\nmetadata: { name: web }\n"), 'm.yaml: doc 1 (Pod web): apiVersion "apps/v1" is not served for Pod (want v1)');
   assert.equal(errorOf("kind: Pod\nmetadata: { name: web }\n"), "m.yaml: doc 1 (Pod web): apiVersion is missing (want v1)");
-  assert.equal(errorOf("apiVersion: v1\nmetadata: { name: web }\n"), "m.yaml: doc 1: kind is missing (accepted: Pod, ConfigMap, Secret)");
-  assert.equal(errorOf("apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\n"), 'm.yaml: doc 1 (Deployment web): kind "Deployment" is not supported (accepted: Pod, ConfigMap, Secret)');
+  assert.equal(errorOf("apiVersion: v1\nmetadata: { name: web }\n"), "m.yaml: doc 1: kind is missing (accepted: Pod, ConfigMap, Secret, Service, EndpointSlice)");
+  assert.equal(errorOf("apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: web }\n"), 'm.yaml: doc 1 (Deployment web): kind "Deployment" is not supported (accepted: Pod, ConfigMap, Secret, Service, EndpointSlice)');
   assert.equal(errorOf("apiVersion: v1\nkind: [Pod]\n"), "m.yaml: doc 1: kind: expected a string, got a list");
   assert.equal(errorOf("apiVersion: v1\nkind: ConfigMap\nmetadata: { name: c }\n", PODS), 'm.yaml: doc 1 (ConfigMap c): kind "ConfigMap" is not accepted here (accepted: Pod)');
 });

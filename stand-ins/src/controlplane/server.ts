@@ -2,14 +2,17 @@
 // over gRPC on one port, plus a scheduler that binds unscheduled pods to a
 // Ready node (fewest pods first), as the real k8shost scheduler would.
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { AuthServiceService, ConfigMapServiceService, EventServiceService, NodeServiceService, PodServiceService, SecretServiceService, WatchEvent_Type, type Pod } from "@plasmacloud/proto/k8shost";
+import { AuthServiceService, ConfigMapServiceService, EndpointSliceServiceService, EventServiceService, NodeServiceService, PodServiceService, SecretServiceService, ServiceServiceService, WatchEvent_Type, type Pod } from "@plasmacloud/proto/k8shost";
 import type { TokenStore } from "../iam/tokens";
 import { authService } from "./auth";
+import { endpointSliceService } from "./endpoints";
+import { startEndpointsController } from "./endpoints-controller";
 import { eventService, eventsOf, nodeRegistrations, recordScheduled } from "./events";
 import type { EventStore, EventStoreOptions } from "./events-store";
 import { nodeService } from "./nodes";
 import { configMapService, secretService } from "./objects";
 import { podService } from "./pods";
+import { serviceService } from "./services";
 import { Store } from "./store";
 
 export interface ControlPlaneStandIn {
@@ -35,7 +38,7 @@ export function schedule(store: Store, onBound: (p: Pod) => void = () => undefin
 }
 
 /** `store` lets a test restart the server on the same port with the same objects. */
-export async function startControlPlaneStandIn(opts: { tokens: TokenStore; address?: string; historyLimit?: number; store?: Store; events?: EventStoreOptions }): Promise<ControlPlaneStandIn> {
+export async function startControlPlaneStandIn(opts: { tokens: TokenStore; address?: string; historyLimit?: number; store?: Store; events?: EventStoreOptions; serviceCIDR?: string }): Promise<ControlPlaneStandIn> {
   const store = opts.store ?? new Store(opts.historyLimit);
   const server = new Server();
   const events = eventsOf(store, opts.events);
@@ -47,6 +50,10 @@ export async function startControlPlaneStandIn(opts: { tokens: TokenStore; addre
   server.addService(ConfigMapServiceService, configMapService(store, opts.tokens));
   server.addService(SecretServiceService, secretService(store, opts.tokens));
   server.addService(AuthServiceService, authService(opts.tokens));
+  // Services with cluster IPs (10.96.0.0/16 unless told) and the endpoints controller keeping their slices.
+  const endpoints = startEndpointsController(store);
+  server.addService(ServiceServiceService, serviceService(store, opts.tokens, opts.serviceCIDR));
+  server.addService(EndpointSliceServiceService, endpointSliceService(store, opts.tokens, endpoints));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(opts.address ?? "127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
@@ -57,6 +64,7 @@ export async function startControlPlaneStandIn(opts: { tokens: TokenStore; addre
     events,
     stop: () =>
       new Promise<void>((resolve) => {
+        endpoints.stop();
         server.tryShutdown(() => resolve());
         setTimeout(() => {
           server.forceShutdown();

@@ -2,7 +2,8 @@
 // etcd's revision), pods keyed by tenant/namespace/name, a bounded history of
 // pod events so watches can resume from a version, and live watchers.
 import { randomUUID } from "node:crypto";
-import { WatchEvent_Type, type Node, type Pod, type ConfigMap, type Secret } from "@plasmacloud/proto/k8shost";
+import { WatchEvent_Type, type Node, type Pod, type ConfigMap, type Secret, type EndpointSlice, type Service } from "@plasmacloud/proto/k8shost";
+import { KindStore } from "./services-store";
 
 export interface PodEvent {
   rv: number;
@@ -23,12 +24,18 @@ export class Store {
   readonly nodes = new Map<string, Node>();
   readonly configMaps = new Map<string, ConfigMap>();
   readonly secrets = new Map<string, Secret>();
+  /** Services and the EndpointSlices the endpoints controller keeps for them, with watch history. */
+  readonly services: KindStore<Service>;
+  readonly endpointSlices: KindStore<EndpointSlice>;
   private readonly history: PodEvent[] = [];
   /** Events up to this version were dropped from history (compacted). */
   private compactedRv = 0;
   private readonly watchers = new Set<(ev: PodEvent) => void>();
 
-  constructor(private readonly historyLimit = 1000) {}
+  constructor(private readonly historyLimit = 1000) {
+    this.services = new KindStore<Service>(() => this.nextRv(), historyLimit);
+    this.endpointSlices = new KindStore<EndpointSlice>(() => this.nextRv(), historyLimit);
+  }
 
   nextRv(): string {
     return String(++this.rv);
