@@ -33,8 +33,9 @@ export const targets: Target[] = [
       entry: at("agent/src/main.ts"),
       out,
       workDir: join(work, "k8shost-agent"),
-      // systeminformation requires these inside try/catch, on macOS only.
-      optionalRequires: ["osx-temperature-sensor", "macos-temperature-sensor"],
+      // systeminformation requires these inside try/catch, on macOS only; ws tries its
+      // native helpers the same way and falls back to its own JS (the node API's streams).
+      optionalRequires: ["osx-temperature-sensor", "macos-temperature-sensor", "bufferutil", "utf-8-validate"],
       // Its unit runs it with NODE_OPTIONS=--max-semi-space-size=4 (flat RSS under the relist's
       // churn); V8 rejects a code cache made with other flags and Node warns at every start.
       useCodeCache: false,
