@@ -62,7 +62,8 @@ let
                 pkgs.iproute2
                 pkgs.util-linux
               ]
-              ++ lib.optional ovs config.virtualisation.vswitch.package
+              # ovs mode turns the pod end's TX checksumming off (cni-plugin/src/plumbing/offload.ts).
+              ++ lib.optionals ovs [ config.virtualisation.vswitch.package pkgs.ethtool ]
             )
           }
       '';
@@ -492,9 +493,11 @@ in
           # mount/umount for tmpfs volumes; systemd-notify for READY=1 and the
           # watchdog (agent/src/observe/sd-notify.ts). Both are looked up in FHS
           # directories first, which NixOS does not have, then on PATH.
+          # nft for Services in bridge mode (agent/src/services, one nft -f - per change).
           path = [
             pkgs.util-linux
             config.systemd.package
+            pkgs.nftables
           ];
           serviceConfig = units.agent.serviceConfig // {
             # agent/bin/k8shost-agent (the package's launcher) passes the node
