@@ -13,8 +13,19 @@ export interface Burst {
   running: number;
 }
 
+/**
+ * A probed pod serves HTTP and carries an httpGet readiness probe (the kubelet's
+ * default period, 10 s), so the idle figures include what probes cost.
+ */
+const probedContainer = {
+  name: "c",
+  image: BUSYBOX,
+  command: ["sh", "-c", "mkdir -p /w && echo ok > /w/index.html && exec httpd -f -p 8080 -h /w"],
+  readinessProbe: { httpGet: { path: "/", port: "8080" } },
+};
+
 /** CreatePod for `count` pods at once; each pod's time to all-running, until all run or the deadline. */
-export async function agentBurst(c: Cluster, prefix: string, count: number, deadlineMs = 300_000): Promise<Burst> {
+export async function agentBurst(c: Cluster, prefix: string, count: number, deadlineMs = 300_000, probed = false): Promise<Burst> {
   const md = c.user.metadata();
   const stream = c.user.pods.watchPods(WatchPodsRequest.fromPartial({ namespace: "default" }), md);
   const created = new Map<string, number>();
@@ -34,7 +45,7 @@ export async function agentBurst(c: Cluster, prefix: string, count: number, dead
   const names = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
   await Promise.all(names.map(async (name) => {
     created.set(name, performance.now());
-    await c.createPod({ metadata: { name }, spec: { terminationGracePeriodSeconds: 1n, containers: [{ name: "c", image: BUSYBOX, command: ["sleep", "3600"] }] } });
+    await c.createPod({ metadata: { name }, spec: { terminationGracePeriodSeconds: 1n, containers: [probed ? probedContainer : { name: "c", image: BUSYBOX, command: ["sleep", "3600"] }] } });
   }));
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([all, new Promise((r) => (timer = setTimeout(r, deadlineMs)))]);

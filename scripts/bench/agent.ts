@@ -108,12 +108,12 @@ export async function run(): Promise<void> {
     const bigPhases: Phases[][] = [];
     for (let i = 0; i < MAX_REPS; i++) {
       if (i > 0) await deletePods(c, bigs[i - 1]!.names);
-      bigs.push(await agentBurst(c, `max${i}-`, MAX_PODS, 600_000));
+      bigs.push(await agentBurst(c, `max${i}-`, MAX_PODS, 600_000, true)); // each with an httpGet readiness probe
       await new Promise((r) => setTimeout(r, 2000)); // the last pods' debug lines follow their statuses
       bigPhases.push(phasesOf(c, bigs[i]!.names));
     }
     const big = bigs[MAX_REPS - 1]!;
-    console.log(`\npod start, ${MAX_PODS} pods at once (maxPods), agent + novanet (ms; min / median / max over ${MAX_REPS} repetitions):`);
+    console.log(`\npod start, ${MAX_PODS} pods at once (maxPods), each serving HTTP with an httpGet readiness probe, agent + novanet (ms; min / median / max over ${MAX_REPS} repetitions):`);
     console.log(table([["", "p50", "p99", "reached Running"],
       [LABEL.agent, mmm(bigs.map((b) => pct(b.times, 50))), mmm(bigs.map((b) => pct(b.times, 99))), bigs.map((b) => `${b.running}/${MAX_PODS}`).join(", ")]]));
 
@@ -135,7 +135,7 @@ export async function run(): Promise<void> {
     const pid = c.agent.proc!.pid!;
     const runs: IdleRun[] = [];
     for (let i = 0; i < IDLE_RUNS; i++) runs.push(await idleWindow(pid, metricsUrl, 2 * RESYNC_S * 1000));
-    console.log(`\nagent idle with ${big.running} pods running: ${IDLE_RUNS} windows of ${2 * RESYNC_S} s (two resync periods each), min / median / max`);
+    console.log(`\nagent idle with ${big.running} pods running, each probed (httpGet, 10 s): ${IDLE_RUNS} windows of ${2 * RESYNC_S} s (two resync periods each), min / median / max`);
     console.log(table([
       ["CPU, % of one core (target <= 1.5)", mmm(runs.map((r) => r.cpuPct), 2)],
       ["RSS, max sampled each second, MiB (target <= 100)", mmm(runs.map((r) => r.rssMaxMiB), 1)],
