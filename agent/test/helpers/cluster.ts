@@ -142,6 +142,8 @@ export interface ClusterOptions {
   clusterDNS?: string[];
   /** Start LightningStor and the lightningstor-csi driver (tenant org-a/proj-a) for this node. */
   storage?: boolean;
+  /** With `storage`: run this lightningstor-csi executable (e.g. an installed one) instead of the sources. */
+  csiExecutable?: string;
 }
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
@@ -184,7 +186,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   let storage: Storage | undefined;
   if (opts.storage) {
     try {
-      storage = await startStorage({ dir, rootDir, nodeName, tokens, orgId: "org-a", projectId: "proj-a" });
+      storage = await startStorage({ dir, rootDir, nodeName, tokens, orgId: "org-a", projectId: "proj-a", executable: opts.csiExecutable });
     } catch (err) {
       user.close();
       await cp.stop();

@@ -22,17 +22,19 @@ export interface Storage {
   stop(): Promise<void>;
 }
 
-export async function startStorage(o: { dir: string; rootDir: string; nodeName: string; tokens: TokenStore; orgId: string; projectId: string }): Promise<Storage> {
+export async function startStorage(o: { dir: string; rootDir: string; nodeName: string; tokens: TokenStore; orgId: string; projectId: string; executable?: string }): Promise<Storage> {
   const csiToken = `csi-${o.nodeName}`;
   o.tokens.add(csiToken, { name: `system:node:${o.nodeName}`, kind: "node", orgId: o.orgId, projectId: o.projectId, nodeName: o.nodeName });
   const tokenFile = join(o.dir, "csi.token");
   writeFileSync(tokenFile, `${csiToken}\n`, { mode: 0o600 });
   const lightningstor = await startLightningStorStandIn({ tokens: o.tokens, dataDir: join(o.dir, "lightningstor"), address: `unix:${join(o.dir, "ls.sock")}` });
   let output = "";
+  // The sources through tsx, or a built executable (the installed one in the packaging test).
+  const program = o.executable ? [o.executable] : [process.execPath, "--import", "tsx", join(repo, "csi-driver/src/main.ts")];
   const driver = spawn(
-    process.execPath,
+    program[0]!,
     [
-      "--import", "tsx", join(repo, "csi-driver/src/main.ts"),
+      ...program.slice(1),
       "--node-id", o.nodeName,
       "--endpoint", join(o.rootDir, "plugins", CSI_DRIVER, "csi.sock"),
       "--registry-dir", join(o.rootDir, "plugins_registry"),

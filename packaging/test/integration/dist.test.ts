@@ -16,6 +16,7 @@ import { TokenStore } from "../../../stand-ins/src/iam/tokens";
 import { startLightningStorStandIn } from "../../../stand-ins/src/lightningstor/server";
 import { CsiTestClient } from "../../../csi-driver/test/helpers/csi-client";
 import { DRIVER_NAME, DRIVER_VERSION } from "../../../csi-driver/src/driver";
+import { CSI_DRIVER, mountsUnder } from "../../../agent/test/helpers/storage";
 import { readUnit, value, values } from "../helpers/unit-file";
 import { tree } from "../helpers/tree";
 import { novanetCycle } from "../helpers/cni-cycle";
@@ -101,18 +102,32 @@ test("systemd-analyze, containerd and shellcheck accept the installed units, dro
   assert.equal(lint.status, 0, lint.stdout);
 });
 
-test("the installed agent runs a pod to Running with a NovaNET address", async () => {
-  const c = await startCluster({ executable: installed(AGENT), novanetPluginPath: installed(NOVANET) });
+test("the installed agent runs a pod to Running with a NovaNET address and a LightningStor volume mounted", async () => {
+  const c = await startCluster({ executable: installed(AGENT), novanetPluginPath: installed(NOVANET), storage: true, csiExecutable: installed(CSI) });
   try {
     await waitFor("the agent's start-up network GC through the installed novanet", () => c.agent.lines().some((l) => /network GC done/.test(String(l.msg))));
     assert.equal(realpathSync(`/proc/${c.agent.proc!.pid}/exe`), realpathSync(installed(AGENT)), "the running agent is the installed executable");
-    await c.createPod({ metadata: { name: "dist1" }, spec: { terminationGracePeriodSeconds: 1n, containers: [{ name: "c", image: BUSYBOX, command: ["sleep", "3600"] }] } });
+    await waitFor("the installed CSI driver registered with the installed agent", () => c.agent.output.includes("CSI driver registered"), 30_000);
+    const vol = await c.storage!.createVolume("dist-data", 32n << 20n, "user-token");
+    await c.createPod({
+      metadata: { name: "dist1" },
+      spec: {
+        terminationGracePeriodSeconds: 1n,
+        containers: [{ name: "c", image: BUSYBOX, command: ["sh", "-c", "echo from-the-pod > /data/f && exec sleep 3600"], volumeMounts: [{ name: "data", mountPath: "/data" }] }],
+        volumes: [{ name: "data", csi: { driver: CSI_DRIVER, volumeHandle: vol.id, fsType: "ext4" } }],
+      },
+    });
     const pod = await podRunning(c, "dist1", (p) => !!p.status?.podIp, 60_000);
+    // The volume as the host sees it: an ext4 mount published into the pod's directory, holding the pod's write.
+    const target = mountsUnder(c.dir).find((m) => m.mountPoint.endsWith("/volumes/kubernetes.io~csi/data/mount"));
+    assert.equal(target?.fsType, "ext4", JSON.stringify(mountsUnder(c.dir)));
+    await waitFor("the pod's write on the volume", () => existsSync(join(target!.mountPoint, "f")) && readFileSync(join(target!.mountPoint, "f"), "utf8") === "from-the-pod\n");
     assert.match(pod.status!.podIp, /^10\.77\.0\.\d+$/, `an address of NovaNET subnet ${TEST_SUBNET}`);
     assert.ok(c.novanet.ports().some((p) => p.ipAddress === pod.status!.podIp), "NovaNET holds the pod's port");
     execFileSync("ping", ["-c", "1", "-W", "2", pod.status!.podIp]);
     await c.deletePod("dist1");
     await waitFor("dist1 finalized", async () => !(await c.getPod("dist1")), 30_000);
+    assert.deepEqual(mountsUnder(c.dir), [], "the volume is unmounted with the pod");
   } finally {
     await c.close();
   }
