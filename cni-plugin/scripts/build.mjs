@@ -14,6 +14,9 @@
 // every kind side by side); dist/BUILD_KIND records the kind of dist/novanet.
 // NOVANET_BUNDLE=FILE packages that CJS bundle instead of building one (the
 // bench packages an older revision's bundle the same way).
+// NOVANET_ARCH=arm64 cross-compiles with bun (its linux-aarch64 runtime comes
+// from the npm registry, so this builds offline too); the smoke run then goes
+// through qemu-aarch64-static when the host has it, else it is skipped.
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules, createRequire } from "node:module";
@@ -64,9 +67,18 @@ async function bundleSources() {
   return text;
 }
 
+const ARCH = process.env.NOVANET_ARCH || process.arch;
+if (ARCH !== "x64" && ARCH !== "arm64") throw new Error(`build: NOVANET_ARCH must be x64 or arm64, got ${ARCH}`);
+const cross = ARCH !== process.arch;
+const QEMU = "/usr/bin/qemu-aarch64-static";
+
 /** Runs the candidate once (VERSION) before it replaces anything. */
 function smoke(bin) {
-  const v = execFileSync(bin, [], { env: { CNI_COMMAND: "VERSION" }, input: "" }).toString();
+  if (cross && !existsSync(QEMU)) return console.error(`build: ${bin} is for ${ARCH}: no ${QEMU} here to run it, smoke run skipped`);
+  const [cmd, args] = cross ? [QEMU, [bin]] : [bin, []];
+  // Debian's libc6-arm64-cross holds the aarch64 loader and libc bun's runtime links against.
+  const env = cross ? { CNI_COMMAND: "VERSION", QEMU_LD_PREFIX: "/usr/aarch64-linux-gnu" } : { CNI_COMMAND: "VERSION" };
+  const v = execFileSync(cmd, args, { env, input: "" }).toString();
   if (!v.includes("supportedVersions")) throw new Error(`smoke test of ${bin} printed ${v}`);
 }
 
@@ -113,7 +125,8 @@ function bun(tmp) {
     // JIT tier-up 1000x later: a verb lives ~20 ms, and JIT threads compiling
     // code that is about to exit cost it ~2 ms of a 2-core node's CPU
     // (README.md); a long GC loop still gets compiled.
-    execFileSync(bunExe, ["build", "--compile", "--bytecode", "--format=cjs", "--target=bun", "--compile-jit-policy=1000",
+    const target = cross ? `--target=bun-linux-${ARCH === "arm64" ? "aarch64" : "x64"}` : "--target=bun";
+    execFileSync(bunExe, ["build", "--compile", "--bytecode", "--format=cjs", target, "--compile-jit-policy=1000",
       "--no-compile-autoload-dotenv", "--no-compile-autoload-bunfig", "--no-compile-autoload-tsconfig", "--no-compile-autoload-package-json",
       entry, "--outfile", tmp], { stdio: "pipe", cwd: dist, env: { ...process.env, BUN_INSTALL_CACHE_DIR: join(dist, ".bun-cache"), DO_NOT_TRACK: "1" } });
   } finally {
@@ -160,7 +173,9 @@ const builders = { bun, sea, "sea-snapshot": (tmp) => sea(tmp, true), script };
 const asked = process.env.NOVANET_BUILD || "bun";
 if (!KINDS.includes(asked)) throw new Error(`build: NOVANET_BUILD must be one of ${KINDS.join(", ")}`);
 // Only the default may fall back; a kind asked for by name must build or fail.
-const order = process.env.NOVANET_BUILD ? [asked] : ["bun", "sea", "script"];
+// A Node SEA or script runs on the host's Node only: another arch is bun's alone.
+const order = process.env.NOVANET_BUILD || cross ? [asked] : ["bun", "sea", "script"];
+if (cross && asked !== "bun") throw new Error(`build: NOVANET_ARCH=${ARCH} needs NOVANET_BUILD=bun (a SEA embeds this host's Node)`);
 let kind;
 for (const k of order) {
   const tmp = `${out}.tmp`;

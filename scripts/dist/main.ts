@@ -27,6 +27,17 @@ async function main(): Promise<void> {
     markBuilt(out);
     console.log(`dist: ${t.name} built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }));
+  // novanet for arm64 too: bun cross-compiles it with its aarch64 runtime from the npm
+  // registry. The agent and the CSI driver are Node SEAs, which need an arm64 node
+  // binary that nothing reachable offline provides: x64 only for them (and the tarball).
+  const novanet = targets.find((t) => t.name === "novanet")!;
+  const arm = join(dist, "linux-arm64", "novanet");
+  if (isFresh(arm, novanet.inputs)) console.log("dist: linux-arm64/novanet up to date");
+  else {
+    await execFileP(process.execPath, ["cni-plugin/scripts/build.mjs"], { cwd: repo, env: { ...process.env, NOVANET_ARCH: "arm64", NOVANET_BUILD: "bun", NOVANET_OUT: arm } });
+    markBuilt(arm);
+    console.log("dist: linux-arm64/novanet built");
+  }
   const agent = join(dist, "k8shost-agent");
   const { stdout } = await execFileP(agent, ["--version"]);
   const version = /^k8shost-agent (\d+\.\d+\.\d+\S*)/.exec(stdout)?.[1];

@@ -137,6 +137,17 @@ test("the installed novanet: ADD, CHECK and DEL against the NovaNET stand-in", a
   await novanetCycle(installed(NOVANET));
 });
 
+test("novanet for arm64: an aarch64 executable that passes the same cycle under qemu-user", async () => {
+  const arm = join(repo, "dist/linux-arm64/novanet");
+  const elf = readFileSync(arm).subarray(0, 20);
+  assert.equal(elf.readUInt16LE(18), 0xb7, "e_machine EM_AARCH64");
+  // The plugin runs emulated; the ip/ethtool it starts run natively.
+  const wrapper = join(scratch, "novanet-arm64");
+  writeFileSync(wrapper, `#!/bin/sh\nQEMU_LD_PREFIX=/usr/aarch64-linux-gnu exec /usr/bin/qemu-aarch64-static ${arm} "$@"\n`, { mode: 0o755 });
+  assert.match(execFileSync(wrapper, ["--version"], { encoding: "utf8" }), new RegExp(`^novanet ${version}\n`));
+  await novanetCycle(wrapper);
+});
+
 test("the installed lightningstor-csi serves Identity on its socket and stops on SIGTERM", async (t) => {
   const dir = join(scratch, "csi");
   mkdirSync(dir);
