@@ -103,6 +103,7 @@ Dev cluster is up (node $NODE; logs in $LOGS).
                     agent/bin/k8shost-agent pods create -f $DEV_DIR/sample-pod.yaml   (edit metadata.name first)
                     agent/bin/k8shost-agent pods list -o wide
                     agent/bin/k8shost-agent pods delete hello
+  Its logs:         agent/bin/k8shost-agent logs hello --config $DEV_DIR/agent.yaml   (the agent's config says where they are)
   Into the pod:     agent/bin/k8shost-agent exec -it hello --certificate-authority $DEV_DIR/node-api.crt -- sh
                     agent/bin/k8shost-agent port-forward hello 18080:8080 --certificate-authority $DEV_DIR/node-api.crt
   Agent health:     curl -s 127.0.0.1:10248/healthz; curl -s 127.0.0.1:10248/metrics
