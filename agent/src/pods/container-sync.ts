@@ -38,12 +38,20 @@ export class ContainerSync {
   /** Returns ms until this container needs another look, if it waits on a timer. */
   async sync(w: PodWork, pod: Pod, c: Container, sandbox: SandboxInfo, state: PodRuntimeState, paths: Map<string, string>, policy: RestartPolicy): Promise<number | undefined> {
     const mine = state.containers.filter((x) => x.name === c.name && x.sandboxId === sandbox.id).sort((a, b) => b.attempt - a.attempt);
-    const latest = mine[0];
+    let latest = mine[0];
     const key = `${w.uid}/${c.name}`;
     const p = identity(pod);
+    let unhealthy = false;
     if (latest?.state === "running") {
       w.notes.waiting.delete(c.name);
-      return this.killer.ifUnhealthy(pod, c, latest.id, w.notes.podIPs[0] ?? sandbox.ip, policy);
+      const killed = await this.killer.ifUnhealthy(pod, c, latest.id, w.notes.podIPs[0] ?? sandbox.ip, policy);
+      if (killed === undefined || policy === "Never") return killed;
+      // As the kubelet's computePodActions: the replacement starts in the same
+      // sync as the kill, whatever the exit code. A later sync would find a
+      // clean exit (a server answering SIGTERM with 0) and, under OnFailure,
+      // call the pod done.
+      latest = { ...latest, state: "exited" };
+      unhealthy = true;
     }
     if (latest?.state === "created") {
       try {
@@ -62,7 +70,7 @@ export class ContainerSync {
     }
     let attempt = 0;
     if (latest) {
-      const restart = policy === "Always" || (policy === "OnFailure" && latest.exitCode !== 0);
+      const restart = unhealthy || policy === "Always" || (policy === "OnFailure" && latest.exitCode !== 0);
       if (!restart) {
         w.notes.waiting.delete(c.name);
         return undefined;

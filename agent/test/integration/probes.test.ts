@@ -100,6 +100,33 @@ test("a container that stops answering its liveness probe is killed and restarte
   await c.deletePod("live", 0);
 });
 
+test("restartPolicy OnFailure: a container killed by its liveness probe is restarted even when it exits 0 on SIGTERM", async () => {
+  await c.createPod({
+    metadata: { name: "live0" },
+    spec: {
+      restartPolicy: "OnFailure",
+      containers: [{
+        name: "app",
+        image: BUSYBOX,
+        // Healthy until /tmp/sick appears; SIGTERM is answered with a clean exit, as many servers do.
+        command: sh("trap 'exit 0' TERM; while true; do sleep 0.2; done"),
+        livenessProbe: { exec: { command: ["sh", "-c", "test ! -e /tmp/sick"] }, periodSeconds: 1, failureThreshold: 1, terminationGracePeriodSeconds: 2n },
+      }],
+    },
+  });
+  const running = await podRunning(c, "live0");
+  const first = status(running, "app")!.containerId.replace(/^[a-z]+:\/\//, "");
+  await execIn(first, ["touch", "/tmp/sick"]);
+  const restarted = await waitFor("restarted after the liveness kill", async () => {
+    const p = await c.getPod("live0");
+    const s = status(p, "app");
+    return s && s.restartCount >= 1 && s.state?.running ? s : undefined;
+  }, 30_000);
+  assert.equal(restarted.lastState?.terminated?.exitCode, 0, "the killed instance exited 0, and was restarted all the same");
+  assert.equal(restarted.lastState?.terminated?.containerId.replace(/^[a-z]+:\/\//, ""), first);
+  await c.deletePod("live0", 0);
+});
+
 test("readiness flips the container's ready and the pod's Ready both ways", async () => {
   await c.createPod({
     metadata: { name: "ready" },
