@@ -17,7 +17,7 @@ ORG=dev-org
 PROJECT=dev-project
 SUBNET=dev-default
 cli() { K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token "$repo/agent/bin/k8shost-agent" "$@"; }
-alive() { [ -f "$RUN/$1.pid" ] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+alive() { ours "$RUN/$1.pid"; }  # node-stack/env.sh: a reused pid is not ours
 start() { # NAME CMD...
   local name=$1; shift
   alive "$name" && return 0

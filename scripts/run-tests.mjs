@@ -34,7 +34,7 @@ function findTests(dir, out = []) {
 
 run("npx", ["tsc", "-p", "tsconfig.json", "--noEmit"]);
 let files = explicit.length ? explicit
-  : ["common", "proto", "agent", "cni-plugin", "csi-driver", "stand-ins", "packaging", "nix"].flatMap((w) => {
+  : ["common", "proto", "agent", "cni-plugin", "csi-driver", "stand-ins", "packaging", "nix", "scripts"].flatMap((w) => {
       try { return findTests(join(root, w, "test")); } catch { return []; }
     });
 if (unitOnly) files = files.filter((f) => f.includes("/unit/"));

@@ -10,15 +10,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/env.sh"
 [ "$(id -u)" = 0 ] || { echo "node-stack: run as root" >&2; exit 1; }
 
-stop_pid() { # PIDFILE
-  [ -f "$1" ] || return 0
-  local pid; pid=$(cat "$1")
-  if kill "$pid" 2>/dev/null; then
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$1"
-}
 
 # Pods first, while containerd still answers: their sandboxes hold netns and mounts.
 if [ -S "$CONTAINERD_SOCK" ] && ctr --address "$CONTAINERD_SOCK" --timeout 2s version >/dev/null 2>&1; then
@@ -26,14 +17,14 @@ if [ -S "$CONTAINERD_SOCK" ] && ctr --address "$CONTAINERD_SOCK" --timeout 2s ve
     ctr --address "$CONTAINERD_SOCK" -n k8s.io tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true
   done
 fi
-stop_pid "$PLASMA_RUN_DIR/containerd.pid"
+stop_pidfile "$PLASMA_RUN_DIR/containerd.pid"
 # Shims outlive containerd by design; without containerd nothing reaps them.
 pkill -9 -f "containerd-shim-runc-v2 -namespace k8s.io -address $CONTAINERD_SOCK" 2>/dev/null || true
-stop_pid "$PLASMA_RUN_DIR/registry-open.pid"
-stop_pid "$PLASMA_RUN_DIR/registry-auth.pid"
+stop_pidfile "$PLASMA_RUN_DIR/registry-open.pid"
+stop_pidfile "$PLASMA_RUN_DIR/registry-auth.pid"
 bash "$here/ovn.sh" stop  # before OVS: ovn-controller talks to it
-stop_pid "$PLASMA_RUN_DIR/ovs/ovs-vswitchd.pid"
-stop_pid "$PLASMA_RUN_DIR/ovs/ovsdb-server.pid"
+stop_pidfile "$PLASMA_RUN_DIR/ovs/ovs-vswitchd.pid"
+stop_pidfile "$PLASMA_RUN_DIR/ovs/ovsdb-server.pid"
 
 if [ "${1:-}" = --purge ]; then
   # containerd's pod network namespaces and its mounts (overlay rootfs, shm).

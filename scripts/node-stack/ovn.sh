@@ -25,20 +25,11 @@ sb=$run/ovnsb_db.sock
 export OVN_RUNDIR=$run OVN_LOGDIR=$logs OVN_DBDIR=$data
 # ovn-controller finds br-int's OpenFlow socket (br-int.mgmt) in OVS's run dir.
 export OVS_RUNDIR=$ovs_run
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-stop_pid() { # PIDFILE
-  [ -f "$1" ] || return 0
-  local pid; pid=$(cat "$1")
-  if kill "$pid" 2>/dev/null; then
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$1"
-}
+alive() { ours "$1"; }  # env.sh: a reused pid is not our daemon
 
 if [ "${1:-}" = stop ]; then
   # The controller first: it must not see its databases vanish under it.
-  for d in ovn-controller ovn-northd ovnsb_db ovnnb_db; do stop_pid "$run/$d.pid"; done
+  for d in ovn-controller ovn-northd ovnsb_db ovnnb_db; do stop_pidfile "$run/$d.pid"; done
   exit 0
 fi
 

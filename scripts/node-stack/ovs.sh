@@ -23,7 +23,7 @@ sock=$run/db.sock
 schema=/usr/share/openvswitch/vswitch.ovsschema
 export OVS_RUNDIR=$run OVS_LOGDIR=$logs OVS_DBDIR=$data
 vsctl() { ovs-vsctl --db="unix:$sock" --timeout=10 "$@"; }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+alive() { ours "$1"; }  # env.sh: a reused pid is not our daemon
 
 if [ ! -f "$db" ]; then
   ovsdb-tool create "$db" "$schema"

@@ -19,7 +19,7 @@ mkdir -p "$PLASMA_STACK_DIR" "$PLASMA_RUN_DIR"
 logs=$PLASMA_STACK_DIR/logs; mkdir -p "$logs"
 sysctl -qw net.ipv4.ip_forward=1 || true
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+alive() { ours "$1"; }  # env.sh: a reused pid is not our daemon
 
 # --- registries ---------------------------------------------------------------
 start_registry() { # NAME ADDR [HTPASSWD]
