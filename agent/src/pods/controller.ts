@@ -121,12 +121,13 @@ export class PodController implements PodSink {
     const timing = this.workerTimes.begin(uid);
     try {
       this.log.debug({ pod: this.name(w) }, "syncing pod");
-      this.afterSync(w, await this.syncer.sync(w));
+      this.afterSync(w, await this.syncer.sync(w, this.pleg.newerThan(uid, w.lastSyncEnd)));
     } catch (err) {
       this.metrics.syncErrors.inc({ reason: "error" });
       this.log.warn({ pod: this.name(w), err: errorMessage(err) }, "pod sync failed; retrying");
       this.queue.enqueue(uid, SYNC_RETRY_MS);
     } finally {
+      w.lastSyncEnd = performance.now();
       this.workerTimes.end(timing, !w.pod || !!w.pod.metadata?.deletionTimestamp, !this.works.has(uid));
     }
   }

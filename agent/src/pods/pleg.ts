@@ -22,6 +22,9 @@ export class Pleg {
   /** When the runtime last answered a relist (0: never); /healthz reads it. */
   lastRelistAt = 0;
   private readonly seen = new Map<string, string>();
+  /** The last answered relist and when it began (performance.now()): the kubelet's pod cache. */
+  private cache = new Map<string, PodRuntimeState>();
+  private cacheAt = -1;
   private readonly problem: ProblemLog;
 
   constructor(
@@ -46,6 +49,7 @@ export class Pleg {
   async relist(): Promise<void> {
     const done = this.observer?.started();
     let all: Map<string, PodRuntimeState>;
+    const began = performance.now();
     try {
       all = await this.runtime.relist();
       this.problem.ok();
@@ -55,6 +59,8 @@ export class Pleg {
       done?.();
       return;
     }
+    this.cache = all;
+    this.cacheAt = began;
     this.observer?.listed(all);
     const events: PodLifecycleEvent[] = [];
     for (const [uid, s] of all) {
@@ -70,6 +76,19 @@ export class Pleg {
     }
     this.handle(events);
     done?.();
+  }
+
+  /**
+   * The pod's runtime state from the last relist, if that relist began after
+   * `since` (performance.now()); else undefined and the caller reads the
+   * runtime. As the kubelet's pod workers wait for a cache newer than their
+   * last sync: everything a sync did is in a relist that began after it
+   * ended, so an idle pod's resync costs no CRI call.
+   */
+  newerThan(uid: string, since: number): PodRuntimeState | undefined {
+    if (this.cacheAt <= since) return undefined;
+    const s = this.cache.get(uid);
+    return s ? { sandboxes: [...s.sandboxes], containers: [...s.containers] } : { sandboxes: [], containers: [] };
   }
 
   /** The pod left this node: whatever the runtime shows of it next is news. */

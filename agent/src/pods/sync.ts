@@ -69,12 +69,13 @@ export class PodSyncer {
     this.containers = new ContainerSync(d, this.killer, this.sandboxes);
   }
 
-  async sync(w: PodWork): Promise<SyncResult> {
+  /** `cached`: the pod's state from a relist newer than its last sync (pods/pleg.ts), else it is read here. */
+  async sync(w: PodWork, cached?: PodRuntimeState): Promise<SyncResult> {
     const pod = w.pod;
     if (!pod || pod.metadata?.deletionTimestamp) return this.terminate(w);
     this.d.phases?.lap(w.uid, "queue");
 
-    const state = await this.rt.podState(w.uid);
+    const state = cached ?? (await this.rt.podState(w.uid));
     this.d.phases?.lap(w.uid, "read");
     // The runtime counts its mutating calls: a sync that made none need not read the state again.
     const mutationsBefore = this.rt.mutations();

@@ -14,6 +14,8 @@ export interface PodWork {
   startObserved: boolean;
   /** The pod's deletion was finalized with the control plane. */
   finalized: boolean;
+  /** When its last sync ended (performance.now(); -1: never): a relist begun later already shows what it did. */
+  lastSyncEnd: number;
   /** The sandbox whose network setUp produced notes.podIPs, and when it was last checked. */
   network: { sandboxId: string; checkedAt: number } | undefined;
 }
@@ -27,6 +29,7 @@ export function newWork(uid: string, runtimeName: string, hostIP: string): PodWo
     notes: { waiting: new Map(), podFailure: undefined, podProblem: undefined, podIPs: [], hostIP, startTime: undefined, runtimeName },
     startObserved: false,
     finalized: false,
+    lastSyncEnd: -1,
     network: undefined,
   };
 }

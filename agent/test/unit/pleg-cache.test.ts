@@ -1,0 +1,55 @@
+// The relist's pod cache (pods/pleg.ts newerThan): a sync may use the last
+// relist's view of its pod only when that relist began after the sync's
+// previous run ended; otherwise the runtime must be read afresh.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createLogger } from "@plasmacloud/common/log";
+import { Pleg } from "../../src/pods/pleg";
+import type { PodRuntime, PodRuntimeState } from "../../src/runtime/types";
+
+function fakeRuntime(states: () => Map<string, PodRuntimeState>, gate?: Promise<void>): PodRuntime {
+  return { relist: async () => { const s = states(); await gate; return s; } } as unknown as PodRuntime;
+}
+const sandbox = (id: string) => ({ id, ready: true }) as PodRuntimeState["sandboxes"][number];
+const quiet = createLogger({ component: "test", level: "error" });
+
+test("a relist begun after the last sync answers for the pod; one begun before does not", async () => {
+  const pleg = new Pleg(fakeRuntime(() => new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }]])), quiet, 1000, () => {});
+  assert.equal(pleg.newerThan("u1", -1), undefined, "no relist yet: read the runtime");
+  const before = performance.now();
+  await pleg.relist();
+  assert.deepEqual(pleg.newerThan("u1", before)?.sandboxes.map((s) => s.id), ["s1"]);
+  assert.deepEqual(pleg.newerThan("u2", before), { sandboxes: [], containers: [] }, "a pod the runtime holds nothing of");
+  const syncEnded = performance.now();
+  assert.equal(pleg.newerThan("u1", syncEnded), undefined, "a sync after the relist may have changed the pod");
+});
+
+test("a relist that began before a sync ended is not newer, even if it answers after", async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const pleg = new Pleg(fakeRuntime(() => new Map(), gate), quiet, 1000, () => {});
+  const relist = pleg.relist();
+  await new Promise((r) => setTimeout(r, 5));
+  const syncEnded = performance.now(); // a sync ends while the relist is in flight
+  release();
+  await relist;
+  assert.equal(pleg.newerThan("u1", syncEnded), undefined);
+});
+
+test("a failed relist keeps no newer view", async () => {
+  let fail = false;
+  const rt = { relist: async () => { if (fail) throw new Error("runtime down"); return new Map(); } } as unknown as PodRuntime;
+  const pleg = new Pleg(rt, quiet, 1000, () => {});
+  await pleg.relist();
+  const t = performance.now();
+  fail = true;
+  await pleg.relist();
+  assert.equal(pleg.newerThan("u1", t), undefined);
+});
+
+test("the cached view is a copy: a sync changing its lists leaves the cache intact", async () => {
+  const pleg = new Pleg(fakeRuntime(() => new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }]])), quiet, 1000, () => {});
+  await pleg.relist();
+  pleg.newerThan("u1", -1)!.sandboxes.length = 0;
+  assert.equal(pleg.newerThan("u1", -1)!.sandboxes.length, 1);
+});
