@@ -15,6 +15,8 @@
 #   maxPods                     maxPods
 #   reserved.{cpu,memory,ephemeralStorage}  reserved.*
 #   clusterDNS.{servers,domain} clusterDNS.*
+#   address, port               server.address, server.port
+#   tlsCertFile, tlsKeyFile     server.certFile, server.keyFile  (null -> "": the node API off)
 #   novanet.enable              network.mode               (novanet | runtime)
 #   novanet.serverAddress       network.novanet.serverAddress
 #   novanet.tokenFile           network.novanet.tokenFile
@@ -53,6 +55,12 @@ in
   clusterDNS = {
     servers = cfg.clusterDNS.servers;
     domain = cfg.clusterDNS.domain;
+  };
+  server = {
+    address = cfg.address;
+    port = cfg.port;
+    certFile = orEmpty cfg.tlsCertFile;
+    keyFile = orEmpty cfg.tlsKeyFile;
   };
   network =
     if novanet.enable then

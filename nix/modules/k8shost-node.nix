@@ -264,6 +264,37 @@ in
       };
     };
 
+    # The node API (logs, exec, attach, port-forward), as services.kubernetes.kubelet's
+    # address / port / tlsCertFile / tlsKeyFile. It serves TLS only: without a
+    # certificate it stays off and `k8shost-agent logs/exec` cannot reach the node.
+    address = mkOption {
+      type = types.str;
+      default = "0.0.0.0";
+      description = "Address the node API listens on.";
+    };
+    port = mkOption {
+      type = types.port;
+      default = 10250;
+      description = "Port of the node API (the kubelet's 10250).";
+    };
+    tlsCertFile = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "/var/lib/k8shost/pki/node.crt";
+      description = "PEM certificate of the node API; null: the node API is off.";
+    };
+    tlsKeyFile = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "/var/lib/k8shost/pki/node.key";
+      description = "PEM key of tlsCertFile: a path outside the Nix store (the store is world-readable).";
+    };
+    openFirewall = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Open the node API's port in the firewall (when tlsCertFile is set).";
+    };
+
     containerd = {
       manage = mkOption {
         type = types.bool;
@@ -437,6 +468,10 @@ in
             message = "services.k8shost-node.nodeTaints is not supported yet: the k8shost Node object has no taints.";
           }
           {
+            assertion = (cfg.tlsCertFile == null) == (cfg.tlsKeyFile == null) && (cfg.tlsKeyFile != null -> isSecretPath cfg.tlsKeyFile);
+            message = "services.k8shost-node: set tlsCertFile and tlsKeyFile together (the node API serves TLS only), the key at an absolute path outside the Nix store.";
+          }
+          {
             assertion = cfg.novanet.enable -> cfg.novanet.serverAddress != "" && isSecretPath cfg.novanet.tokenFile;
             message = "services.k8shost-node.novanet needs serverAddress and tokenFile (an absolute path outside the Nix store).";
           }
@@ -467,9 +502,10 @@ in
         boot.kernelModules = [ "overlay" ]; # containerd's overlayfs snapshotter
         boot.kernel.sysctl."net.ipv4.ip_forward" = lib.mkDefault 1;
 
-        # No firewall port is opened: the agent dials the control plane, and
-        # /healthz with /metrics listen on 127.0.0.1:10248; containerd's CRI
-        # socket is local.
+        # No firewall port is opened unless asked: the agent dials the control
+        # plane, /healthz with /metrics listen on 127.0.0.1:10248, containerd's
+        # CRI socket is local; the node API's port only with openFirewall.
+        networking.firewall.allowedTCPPorts = lib.mkIf (cfg.openFirewall && cfg.tlsCertFile != null) [ cfg.port ];
 
         systemd.services.k8shost-netns = {
           inherit (units.netns)
