@@ -1,13 +1,15 @@
 // The kubelet's HTTP GET action (pkg/probe/http), shared by probes and
-// lifecycle hooks: a new connection per request (no keep-alive), HTTPS without
+// lifecycle hooks (plain HTTP on the wire client, http-wire.ts; HTTPS on
+// node:https): a new connection per request (no keep-alive), HTTPS without
 // certificate verification, default User-Agent and Accept headers that the
 // user's headers override, redirects followed only while they stay on the same
 // host (at most 10), and a body read no further than 10 KiB.
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import type { Container, HTTPGetAction } from "@plasmacloud/proto/k8shost";
 import { AGENT_VERSION } from "../node/controller";
+import { wireGet } from "./http-wire";
 import { ProbeError, resolvePort, type ProbeOutcome } from "./spec";
 
 const MAX_BODY = 10 * 1024;
@@ -101,8 +103,12 @@ export async function httpExchange(a: HTTPGetAction, o: HttpGetOptions): Promise
 }
 
 function get(url: URL, headers: OutgoingHttpHeaders, signal: AbortSignal | undefined): Promise<HttpResponse> {
+  if (url.protocol === "http:") {
+    const pairs = Object.entries(headers).flatMap(([n, v]) => (Array.isArray(v) ? v.map((x) => [n, x] as const) : [[n, String(v)] as const]));
+    return wireGet(url, pairs, MAX_BODY, signal);
+  }
   return new Promise((resolve, reject) => {
-    const opts = { method: "GET", headers, signal, agent: false as const };
+    const opts = { method: "GET", headers, signal, agent: false as const, rejectUnauthorized: false };
     const onResponse = (res: IncomingMessage): void => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -118,7 +124,7 @@ function get(url: URL, headers: OutgoingHttpHeaders, signal: AbortSignal | undef
       res.on("end", done);
       res.on("error", reject);
     };
-    const req = url.protocol === "https:" ? httpsRequest(url, { ...opts, rejectUnauthorized: false }, onResponse) : httpRequest(url, opts, onResponse);
+    const req = httpsRequest(url, opts, onResponse);
     req.on("error", reject);
     req.end();
   });
