@@ -68,7 +68,9 @@ export class ContainerSync {
       }
       return undefined;
     }
-    let attempt = 0;
+    // The first instance in this sandbox goes on from the pod's earlier ones.
+    const seen = w.notes.attempts.get(c.name);
+    let attempt = latest || seen === undefined ? 0 : seen + 1;
     if (latest) {
       const restart = unhealthy || policy === "Always" || (policy === "OnFailure" && latest.exitCode !== 0);
       if (!restart) {

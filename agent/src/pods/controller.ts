@@ -77,6 +77,10 @@ export class PodController implements PodSink {
       this.status.seed(pod);
       if (pod.status?.startTime) w.notes.startTime = pod.status.startTime;
       if (pod.status?.phase === "Running") w.startObserved = true; // adopted, not started by us
+      // Adopted after a restart: counts of containers whose sandbox is gone live on in the last status.
+      for (const s of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) {
+        if (s.containerId) w.notes.attempts.set(s.name, s.restartCount);
+      }
     }
     w.pod = pod;
     w.lastPod = pod;

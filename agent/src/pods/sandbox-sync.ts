@@ -5,7 +5,8 @@ import { errorMessage } from "@plasmacloud/common/errors";
 import type { Pod } from "@plasmacloud/proto/k8shost";
 import { KeyedBackoff } from "../retry/backoff";
 import type { ContainerInfo, PodIdentity, PodRuntimeState, SandboxInfo, SandboxRequest } from "../runtime/types";
-import { identity, sandboxRequest } from "./spec";
+import type { ContainerKiller } from "./kill";
+import { graceSeconds, identity, sandboxRequest } from "./spec";
 import type { SyncDeps } from "./sync";
 import type { PodWork } from "./work";
 
@@ -14,7 +15,11 @@ export type SandboxDeps = Pick<SyncDeps, "runtime" | "network" | "settings" | "l
 export class SandboxSync {
   readonly backoff = new KeyedBackoff(1_000, 60_000);
 
-  constructor(private readonly d: SandboxDeps) {}
+  constructor(
+    private readonly d: SandboxDeps,
+    /** Stops a pod's running containers the kubelet's way (preStop, then TERM within the grace). */
+    private readonly killer: Pick<ContainerKiller, "kill">,
+  ) {}
 
   /** Exactly one ready sandbox with its network, or undefined (retry later). */
   async ensure(w: PodWork, pod: Pod, state: PodRuntimeState): Promise<{ info: SandboxInfo; fresh: boolean } | undefined> {
@@ -39,8 +44,10 @@ export class SandboxSync {
     }
     if (this.backoff.remaining(w.uid) > 0) return undefined;
     if (state.sandboxes.length > 0) this.d.events.emit(pod, "Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.");
-    // Dead sandboxes go before a new one is made, with what they held.
-    for (const s of state.sandboxes) await this.kill(p, s, state, 0);
+    // Dead sandboxes go before a new one is made, with what they held: as the
+    // kubelet's killPodWithSyncResult, containers still running get their
+    // preStop and the pod's grace period.
+    for (const s of state.sandboxes) await this.kill(p, s, state, graceSeconds(pod), pod);
     const attempt = state.sandboxes.reduce((m, s) => Math.max(m, s.attempt + 1), 0);
     let req: SandboxRequest;
     try {
@@ -83,7 +90,7 @@ export class SandboxSync {
     if (w.pod) this.d.events.emit(w.pod, "Warning", "NetworkNotReady", `network is not ready: ${errorMessage(err)}`);
     w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
     w.network = undefined;
-    await this.kill(p, s, state, 0);
+    await this.kill(p, s, state, w.pod ? graceSeconds(w.pod) : 0, w.pod);
     this.backoff.next(w.uid);
     return undefined;
   }
@@ -112,9 +119,12 @@ export class SandboxSync {
     }
   }
 
-  async kill(p: PodIdentity, s: SandboxInfo, state: PodRuntimeState, graceSeconds: number): Promise<void> {
+  /** Stops the sandbox and what runs in it, then removes it; with the pod, its containers are killed the kubelet's way. */
+  async kill(p: PodIdentity, s: SandboxInfo, state: PodRuntimeState, graceSeconds: number, pod?: Pod): Promise<void> {
     const inside: ContainerInfo[] = state.containers.filter((c) => c.sandboxId === s.id && c.state === "running");
-    await Promise.all(inside.map((c) => this.d.runtime.stopContainer(c.id, graceSeconds)));
+    await Promise.all(inside.map((c) => (pod
+      ? this.killer.kill({ pod, container: c, graceSeconds, podIP: s.ip, message: `Stopping container ${c.name}` })
+      : this.d.runtime.stopContainer(c.id, graceSeconds))));
     await this.d.network.tearDown(p, s.id, s.netnsPath);
     await this.d.runtime.stopSandbox(s.id);
     await this.d.runtime.removeSandbox(s.id);

@@ -65,7 +65,7 @@ export class PodSyncer {
   constructor(private readonly d: SyncDeps) {
     this.rt = d.runtime;
     this.killer = new ContainerKiller({ runtime: d.runtime, events: d.events, log: d.log, probes: d.probes });
-    this.sandboxes = new SandboxSync(d);
+    this.sandboxes = new SandboxSync(d, this.killer);
     this.containers = new ContainerSync(d, this.killer, this.sandboxes);
   }
 
@@ -77,6 +77,7 @@ export class PodSyncer {
 
     const state = cached ?? (await this.rt.podState(w.uid));
     this.d.phases?.lap(w.uid, "read");
+    for (const c of state.containers) w.notes.attempts.set(c.name, Math.max(c.attempt, w.notes.attempts.get(c.name) ?? 0));
     // The runtime counts its mutating calls: a sync that made none need not read the state again.
     const mutationsBefore = this.rt.mutations();
     const problem = validatePod(pod, (v) => this.d.volumes.unsupported(v));
@@ -157,7 +158,7 @@ export class PodSyncer {
     w.notes.podProblem = { reason: refusals[0]!.reason, message: refusals.map((r) => r.message).join("; ") };
     if (state.sandboxes.length === 0) return { state };
     const p = identity(pod);
-    for (const s of state.sandboxes) await this.sandboxes.kill(p, s, state, graceSeconds(pod));
+    for (const s of state.sandboxes) await this.sandboxes.kill(p, s, state, graceSeconds(pod), pod);
     w.network = undefined;
     return { state: await this.rt.podState(w.uid) };
   }

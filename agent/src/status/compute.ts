@@ -15,6 +15,12 @@ export interface WorkerNotes {
   hostIP: string;
   startTime: Date | undefined;
   runtimeName: string;
+  /**
+   * Per container: its highest attempt this agent has seen, in any sandbox of
+   * the pod (or in the control plane's status at adoption). A replaced
+   * sandbox takes its containers with it; the count goes on from here.
+   */
+  attempts: Map<string, number>;
   /** Probe verdicts on running containers (probes/manager.ts); unset: running means started and ready. */
   probes?: { started(name: string, containerId: string): boolean; ready(name: string, containerId: string): boolean };
 }
@@ -44,7 +50,7 @@ type Kind = "pending" | "running" | "stopped" | "succeeded";
 function containerStatus(name: string, image: string, instances: ContainerInfo[], notes: WorkerNotes): { status: ContainerStatus; kind: Kind } {
   const [latest, previous] = [...instances].sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
   const note = notes.waiting.get(name);
-  const base = { name, ready: false, restartCount: latest?.attempt ?? 0, image, imageId: latest?.imageRef ?? "", containerId: latest ? `${notes.runtimeName}://${latest.id}` : "", started: false };
+  const base = { name, ready: false, restartCount: latest?.attempt ?? notes.attempts.get(name) ?? 0, image, imageId: latest?.imageRef ?? "", containerId: latest ? `${notes.runtimeName}://${latest.id}` : "", started: false };
   const last = previous && previous.state === "exited" ? terminated(previous, notes.runtimeName) : undefined;
   if (!latest) {
     return { status: { ...base, state: waiting(note?.reason ?? "ContainerCreating", note?.message), lastState: undefined }, kind: "pending" };

@@ -5,12 +5,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { POD_ANNOTATIONS_CAPABILITY, TenantKeys } from "@plasmacloud/proto/annotations";
 import { hostVethName } from "../../../cni-plugin/src/plumbing/names";
 import { BUSYBOX, OTHER_TENANT_SUBNET, clusterPerFile, waitFor, type Cluster } from "../helpers/cluster";
-import { sandboxesOf } from "../helpers/cri";
+import { execIn, sandboxesOf } from "../helpers/cri";
 
 const STACK = process.env.PLASMA_STACK_DIR ?? "/var/lib/plasmacloud-stack";
 const CACHE = "/var/lib/cni/results";
@@ -106,4 +107,37 @@ test("at start-up the agent collects attachments whose sandbox is gone", async (
   } finally {
     spawnSync("ip", ["netns", "del", ns]);
   }
+});
+
+test("a replaced sandbox: its running container gets its preStop, and the restart count and log files go on", async () => {
+  const pod = await c.createPod({
+    metadata: { name: "carry" },
+    spec: {
+      terminationGracePeriodSeconds: 5n,
+      containers: [{
+        name: "c", image: BUSYBOX, command: ["sh", "-c", "echo run >> /data/runs; exec sleep 3600"],
+        volumeMounts: [{ name: "data", mountPath: "/data" }],
+        lifecycle: { preStop: { exec: { command: ["sh", "-c", "echo prestop >> /data/runs"] } } },
+      }],
+      volumes: [{ name: "data", emptyDir: {} }],
+    },
+  });
+  const uid = pod.metadata!.uid;
+  await waitFor("carry Running", () => running("carry"));
+  const [old] = await sandboxesOf(uid);
+  execFileSync("ip", ["link", "del", hostVethName(old!.id, "eth0")]);
+  let seen = "";
+  const healed = await waitFor("carry Running in a new sandbox, restart count 1", async () => {
+    const sbs = await sandboxesOf(uid);
+    const p = await running("carry");
+    const st = p?.status?.containerStatuses[0];
+    seen = JSON.stringify({ sandboxes: sbs.map((s) => s.id !== old!.id), status: st });
+    return sbs.length === 1 && sbs[0]!.id !== old!.id && st?.state?.running && st.restartCount === 1 ? p : undefined;
+  }, 40_000).catch((err: Error) => assert.fail(`${err.message}; last seen ${seen}`));
+  const id = healed.status!.containerStatuses[0]!.containerId.replace(/^containerd:\/\//, "");
+  const runs = await execIn(id, ["cat", "/data/runs"]);
+  assert.equal(runs.stdout, "run\nprestop\nrun\n", "preStop ran in the old container before the new one started");
+  const [dir] = readdirSync(join(c.dir, "logs")).filter((d) => d.endsWith(`_${uid}`));
+  assert.deepEqual(readdirSync(join(c.dir, "logs", dir!, "c")).sort(), ["0.log", "1.log"], "the new container's log is 1.log; 0.log is kept");
+  await c.deletePod("carry", 0);
 });

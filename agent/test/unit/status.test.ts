@@ -5,7 +5,7 @@ import { Pod } from "@plasmacloud/proto/k8shost";
 import type { ContainerInfo, PodRuntimeState } from "../../src/runtime/types";
 import { computeStatus, type WorkerNotes } from "../../src/status/compute";
 
-const notes = (over: Partial<WorkerNotes> = {}): WorkerNotes => ({ waiting: new Map(), podFailure: undefined, podProblem: undefined, podIPs: ["10.0.0.5"], hostIP: "192.0.2.1", startTime: undefined, runtimeName: "containerd", ...over });
+const notes = (over: Partial<WorkerNotes> = {}): WorkerNotes => ({ waiting: new Map(), attempts: new Map(), podFailure: undefined, podProblem: undefined, podIPs: ["10.0.0.5"], hostIP: "192.0.2.1", startTime: undefined, runtimeName: "containerd", ...over });
 const mkPod = (policy: string, names = ["a"]) => Pod.fromPartial({ metadata: { uid: "u", name: "p", namespace: "n" }, spec: { restartPolicy: policy, containers: names.map((n) => ({ name: n, image: "img" })) } });
 const sandbox = { id: "s1", podUid: "u", pod: { uid: "u", name: "p", namespace: "n", orgId: "o", projectId: "p" }, attempt: 0, ready: true, createdAt: 1, ip: "10.0.0.5", netnsPath: "/x" };
 const ctr = (name: string, state: ContainerInfo["state"], over: Partial<ContainerInfo> = {}): ContainerInfo => ({ id: `${name}-${over.attempt ?? 0}`, sandboxId: "s1", podUid: "u", name, attempt: 0, state, createdAt: 1, startedAt: 1000, finishedAt: state === "exited" ? 2000 : 0, exitCode: 0, reason: "", message: "", image: "img", imageRef: "sha256:x", ...over });
@@ -62,4 +62,10 @@ test("a condition keeps its transition time while its status holds", () => {
   p.status = computeStatus(p, st([ctr("a", "running")]), notes(), new Date(1000));
   const again = computeStatus(p, st([ctr("a", "running")]), notes(), new Date(5000));
   assert.equal(again.conditions.find((c) => c.type === "Ready")?.lastTransitionTime?.getTime(), 1000);
+});
+
+test("a container waiting in a new sandbox keeps the restart count of its earlier instances", () => {
+  const s = computeStatus(mkPod("Always"), { sandboxes: [sandbox], containers: [] }, notes({ attempts: new Map([["a", 3]]) }));
+  assert.equal(s.containerStatuses[0]!.restartCount, 3);
+  assert.equal(s.containerStatuses[0]!.state?.waiting?.reason, "ContainerCreating");
 });
