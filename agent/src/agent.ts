@@ -95,7 +95,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     cfg.network.mode === "novanet" ? new NovanetNetwork(cfg.network.novanet) : new RuntimeManagedNetwork();
   // The downward API's value of a limit a container does not set.
   const allocatable = nodeObject(cfg, facts, undefined).status!.allocatable;
-  const volumes = VolumeManager.fromConfig(cfg, cp, log, allocatable);
+  const volumes = VolumeManager.fromConfig(cfg, cp, log, allocatable, recorder);
   const settings = { nodeName: cfg.nodeName, cgroupRoot: cfg.cgroupRoot, clusterDNS: cfg.clusterDNS, hostDNS: new HostResolvConf(), memoryCapacityBytes: facts.memoryBytes, security: { ...cfg.security, seccompProfileRoot: join(cfg.rootDir, "seccomp") } };
   let gcDone!: () => void;
   const newSandboxGate = new Promise<void>((r) => (gcDone = r));

@@ -8,6 +8,7 @@ import type { NovanetSettings } from "../network/novanet";
 import { capabilityProblem, unsafeSysctlPatternProblem } from "../pods/linux-names";
 import { parseQuantity } from "../resources/quantity";
 import { defaultServicesConfig, SERVICES_SHAPE, validateServicesConfig, type ServicesConfig } from "../services/config";
+import { FS_GROUP_POLICIES, type FSGroupPolicy } from "../volumes/csi/fsgroup";
 
 /** The levels an operator may choose: the shared logger's, without fatal/silent. */
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error"] as const satisfies readonly Level[];
@@ -46,8 +47,9 @@ export interface AgentConfig {
   };
   /** Services on this node (services/): kube-proxy's job, with nftables in NovaNET bridge mode. */
   services: ServicesConfig;
-  /** hostPathPrefixes: [] refuses every hostPath; pluginsRegistryDir "" = <rootDir>/plugins_registry. */
-  volumes: { hostPathPrefixes: string[]; pluginsRegistryDir: string; csiTimeoutSeconds: number };
+  /** hostPathPrefixes: [] refuses every hostPath; pluginsRegistryDir "" = <rootDir>/plugins_registry;
+   *  csiFSGroupPolicy: CSI driver name -> its CSIDriver fsGroupPolicy (unlisted: ReadWriteOnceWithFSType). */
+  volumes: { hostPathPrefixes: string[]; pluginsRegistryDir: string; csiTimeoutSeconds: number; csiFSGroupPolicy: Record<string, FSGroupPolicy> };
   /** What pods may ask for on this node at all; everything defaults to refused. allowedCapabilities:
    *  names without CAP_ ("*" = any); allowedUnsafeSysctls: names or "prefix*" beyond the kubelet's safe
    *  set; seccompDefault: RuntimeDefault for containers that name no seccomp profile. */
@@ -79,7 +81,7 @@ export function defaultConfig(): AgentConfig {
       novanet: { pluginPath: "/opt/cni/bin/novanet", networkName: "novanet", serverAddress: "", tokenFile: "", mode: "ovs", ovsdb: "", defaultSubnetId: "", timeoutSeconds: 30, checkSeconds: 600 },
     },
     services: defaultServicesConfig(),
-    volumes: { hostPathPrefixes: [], pluginsRegistryDir: "", csiTimeoutSeconds: 120 },
+    volumes: { hostPathPrefixes: [], pluginsRegistryDir: "", csiTimeoutSeconds: 120, csiFSGroupPolicy: {} },
     security: { allowPrivileged: false, allowedCapabilities: [], allowHostNamespaces: false, allowedUnsafeSysctls: [], seccompDefault: false },
   };
 }
@@ -110,7 +112,7 @@ const shape: { [k: string]: Shape } = {
     novanet: { pluginPath: "string", networkName: "string", serverAddress: "string", tokenFile: "string", mode: "string", ovsdb: "string", defaultSubnetId: "string", timeoutSeconds: "number", checkSeconds: "number" },
   },
   services: SERVICES_SHAPE,
-  volumes: { hostPathPrefixes: "string[]", pluginsRegistryDir: "string", csiTimeoutSeconds: "number" },
+  volumes: { hostPathPrefixes: "string[]", pluginsRegistryDir: "string", csiTimeoutSeconds: "number", csiFSGroupPolicy: "record" },
   security: { allowPrivileged: "boolean", allowedCapabilities: "string[]", allowHostNamespaces: "boolean", allowedUnsafeSysctls: "string[]", seccompDefault: "boolean" },
 };
 
@@ -182,6 +184,9 @@ function validate(c: AgentConfig): void {
     if (!p.startsWith("/") || p.split("/").includes("..")) throw invalid(`volumes.hostPathPrefixes[${i}]`, `'${p}' must be an absolute path without '..'`);
   }
   if (c.volumes.pluginsRegistryDir && !c.volumes.pluginsRegistryDir.startsWith("/")) throw invalid("volumes.pluginsRegistryDir", "must be an absolute path (or empty for <rootDir>/plugins_registry)");
+  for (const [driver, policy] of Object.entries(c.volumes.csiFSGroupPolicy)) {
+    if (!(FS_GROUP_POLICIES as readonly string[]).includes(policy)) throw invalid(`volumes.csiFSGroupPolicy.${driver}`, `'${policy}' is not one of ${FS_GROUP_POLICIES.join(", ")}`);
+  }
   for (const [i, cap] of c.security.allowedCapabilities.entries()) {
     const problem = cap === "*" ? undefined : capabilityProblem(cap);
     if (problem) throw invalid(`security.allowedCapabilities[${i}]`, `${problem} (or "*" for any)`);

@@ -1,6 +1,7 @@
 // Validation of the pod's and the containers' security contexts, with the
 // Kubernetes API's rules: the first problem, named by its field path.
 import type { PodSpec, SeccompProfile } from "@plasmacloud/proto/k8shost";
+import { FS_GROUP_CHANGE_POLICIES, type FSGroupChangePolicy } from "../volumes/ownership";
 import { capabilityProblem, normalizeSysctl, sysctlNameProblem } from "./linux-names";
 import { specContainers } from "./containers";
 
@@ -32,6 +33,8 @@ export function validateSecurity(s: PodSpec): string | undefined {
       p.supplementalGroups.map((g, i) => idProblem(`${f}.supplementalGroups[${i}]`, g)).find((x) => x) ??
       seccompProblem(`${f}.seccompProfile`, p.seccompProfile);
     if (bad) return bad;
+    const change = p.fsGroupChangePolicy;
+    if (change !== undefined && !FS_GROUP_CHANGE_POLICIES.includes(change as FSGroupChangePolicy)) return `${f}.fsGroupChangePolicy: '${change}' is not one of ${FS_GROUP_CHANGE_POLICIES.join(", ")}`;
     const names = new Set<string>();
     for (const [i, sc] of p.sysctls.entries()) {
       const problem = sysctlNameProblem(sc.name);

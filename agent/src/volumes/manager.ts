@@ -9,7 +9,9 @@ import type { Logger } from "@plasmacloud/common/log";
 import { mountsUnder, readMountInfo } from "@plasmacloud/common/mountinfo";
 import type { AgentConfig } from "../config/schema";
 import type { ControlPlane } from "../controlplane/client";
+import { noEvents, type PodEvents } from "../events/types";
 import type { ContainerRequest } from "../runtime/types";
+import { CsiFSGroup, type FSGroupPolicy } from "./csi/fsgroup";
 import { CsiVolumes } from "./csi/mounter";
 import { PluginRegistry } from "./csi/registry";
 import { downwardUnsupported, PLUGIN_DOWNWARD_API, setUpDownwardAPI } from "./downward";
@@ -31,6 +33,10 @@ export interface VolumeManagerOptions {
   log: Logger;
   /** The node's allocatable resources: a downward API resourceFieldRef's value for a container without a limit. */
   allocatable?: Record<string, string>;
+  /** CSI driver name -> its CSIDriver fsGroupPolicy; others get ReadWriteOnceWithFSType. */
+  csiFSGroupPolicy?: Record<string, FSGroupPolicy>;
+  /** Where fsGroup trouble on CSI volumes is reported (the kubelet's event recorder). */
+  events?: PodEvents;
 }
 
 function projected(v: Volume): ProjectedSource | undefined {
@@ -49,7 +55,7 @@ export class VolumeManager implements PodVolumes {
   private readonly allocatable: Record<string, string>;
 
   /** Builds the manager from the agent's config and starts watching for CSI drivers. */
-  static fromConfig(cfg: AgentConfig, cp: ControlPlane, log: Logger, allocatable: Record<string, string> = {}): VolumeManager {
+  static fromConfig(cfg: AgentConfig, cp: ControlPlane, log: Logger, allocatable: Record<string, string> = {}, events: PodEvents = noEvents): VolumeManager {
     const m = new VolumeManager({
       rootDir: cfg.rootDir,
       hostPathPrefixes: cfg.volumes.hostPathPrefixes,
@@ -58,6 +64,8 @@ export class VolumeManager implements PodVolumes {
       objects: controlPlaneObjects(cp),
       log,
       allocatable,
+      csiFSGroupPolicy: cfg.volumes.csiFSGroupPolicy,
+      events,
     });
     m.start().catch((err: unknown) => log.error({ err: errorMessage(err) }, "CSI plugin registry failed to start"));
     return m;
@@ -69,7 +77,7 @@ export class VolumeManager implements PodVolumes {
     this.layout = new Layout(o.rootDir);
     this.hostPaths = new HostPathPolicy(o.hostPathPrefixes);
     this.registry = new PluginRegistry(o.pluginsRegistryDir, o.csiTimeoutMs, o.log);
-    this.csi = new CsiVolumes(this.layout, this.registry, o.log);
+    this.csi = new CsiVolumes(this.layout, this.registry, new CsiFSGroup(o.csiFSGroupPolicy ?? {}, o.events ?? noEvents, o.log), o.log);
     this.projected = new ProjectedVolumes(o.objects, o.log);
   }
 

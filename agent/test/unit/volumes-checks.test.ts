@@ -84,7 +84,7 @@ test("projection payload: all keys with defaultMode, or the listed items; missin
 
 test("config: the volumes section has defaults and field-named errors", () => {
   const base = { nodeName: "n1" };
-  assert.deepEqual(buildConfig(base).volumes, { hostPathPrefixes: [], pluginsRegistryDir: "", csiTimeoutSeconds: 120 });
+  assert.deepEqual(buildConfig(base).volumes, { hostPathPrefixes: [], pluginsRegistryDir: "", csiTimeoutSeconds: 120, csiFSGroupPolicy: {} });
   assert.deepEqual(buildConfig(base, { volumes: { hostPathPrefixes: ["/srv/data"] } }).volumes.hostPathPrefixes, ["/srv/data"]);
   assert.throws(() => buildConfig(base, { volumes: { hostPathPrefixes: ["relative"] } }), /config field 'volumes.hostPathPrefixes\[0\]'/);
   assert.throws(() => buildConfig(base, { volumes: { hostPathPrefixes: ["/a/../etc"] } }), /volumes.hostPathPrefixes\[0\]/);

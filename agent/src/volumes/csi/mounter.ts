@@ -14,6 +14,7 @@ import { mountAt, readMountInfo } from "@plasmacloud/common/mountinfo";
 import { Layout, PLUGIN_CSI } from "../layout";
 import { KeyedLock } from "../lock";
 import { VolumeError } from "../types";
+import { podFSGroup, volumeMountGroup, type CsiFSGroup } from "./fsgroup";
 import type { PluginRegistry, RegisteredDriver } from "./registry";
 
 /** What the agent records next to a publish target (the kubelet's vol_data.json). */
@@ -33,7 +34,7 @@ const RESERVED = /^(csi\.storage\.k8s\.io\/|plasmacloud\.io\/)/;
 export class CsiVolumes {
   private readonly lock = new KeyedLock();
 
-  constructor(private readonly layout: Layout, private readonly registry: PluginRegistry, private readonly log: Logger) {}
+  constructor(private readonly layout: Layout, private readonly registry: PluginRegistry, private readonly fsGroup: CsiFSGroup, private readonly log: Logger) {}
 
   unsupported(v: Volume): string | undefined {
     const s = v.csi!;
@@ -49,19 +50,26 @@ export class CsiVolumes {
     return d;
   }
 
-  /** Stages (if this node has not) and publishes for the pod; returns the target path. */
+  /** Stages (if this node has not) and publishes for the pod, then applies fsGroup; returns the target path. */
   async setUp(pod: Pod, v: Volume): Promise<string> {
     const m = pod.metadata!;
     const s = v.csi!;
     const staging = this.layout.csiStaging(s.driver, s.volumeHandle);
     const target = this.layout.csiTarget(m.uid, v.name);
+    const volDir = dirname(target);
     // Recorded before any call, so a crash at any later point still finds the volume on disk.
-    await writeVolData(dirname(target), { driverName: s.driver, volumeHandle: s.volumeHandle, specVolID: v.name, podUID: m.uid, readOnly: s.readOnly, stagingPath: staging });
+    await writeVolData(volDir, { driverName: s.driver, volumeHandle: s.volumeHandle, specVolID: v.name, podUID: m.uid, readOnly: s.readOnly, stagingPath: staging });
     // Published already (e.g. before an agent restart): adopt it, even before the driver re-registers.
-    if (mountAt(readMountInfo(), target)) return target;
+    if (mountAt(readMountInfo(), target)) {
+      await this.fsGroup.ensure(pod, v, volDir, target);
+      return target;
+    }
     const d = this.driver(s.driver, v.name);
     const mode = d.singleNodeMultiWriter ? Mode.SINGLE_NODE_MULTI_WRITER : Mode.SINGLE_NODE_WRITER;
-    const capability = { mount: { fsType: s.fsType, mountFlags: [], volumeMountGroup: "" }, accessMode: { mode } };
+    // A driver with VOLUME_MOUNT_GROUP applies fsGroup itself (the CSI spec's way); recorded before the call.
+    const mountGroup = volumeMountGroup(podFSGroup(pod), d.volumeMountGroup);
+    if (mountGroup) await this.fsGroup.delegated(volDir, Number(mountGroup));
+    const capability = { mount: { fsType: s.fsType, mountFlags: [], volumeMountGroup: mountGroup }, accessMode: { mode } };
     const attrs = Object.fromEntries(Object.entries(s.volumeAttributes).filter(([k]) => !RESERVED.test(k)));
     const tenant = { [TenantKeys.orgId]: m.orgId, [TenantKeys.projectId]: m.projectId };
     const podInfo = { "csi.storage.k8s.io/pod.name": m.name, "csi.storage.k8s.io/pod.namespace": m.namespace, "csi.storage.k8s.io/pod.uid": m.uid, "csi.storage.k8s.io/ephemeral": "false" };
@@ -90,11 +98,13 @@ export class CsiVolumes {
         throw new VolumeError(errorCode(err), "FailedMount", `MountVolume.SetUp failed for volume "${v.name}": ${errorMessage(err)}`, RETRY_MS, { driver: s.driver, volume: v.name }, { cause: err });
       }
     });
+    await this.fsGroup.ensure(pod, v, volDir, target);
     return target;
   }
 
   /** Unpublishes every CSI volume of the pod found on disk; unstages volumes no other pod here publishes. */
   async tearDown(uid: string): Promise<void> {
+    this.fsGroup.forget(uid);
     const base = join(this.layout.volumesDir(uid), PLUGIN_CSI);
     const names = await readdir(base).catch(() => [] as string[]);
     for (const name of names) {

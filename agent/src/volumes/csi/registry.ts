@@ -21,6 +21,8 @@ export interface RegisteredDriver {
   client: CsiNodeClient;
   stageUnstage: boolean;
   singleNodeMultiWriter: boolean;
+  /** VOLUME_MOUNT_GROUP: the driver applies a pod's fsGroup itself, given in volume_mount_group. */
+  volumeMountGroup: boolean;
 }
 
 interface Seen {
@@ -165,7 +167,7 @@ export class PluginRegistry {
     const ni = await client.nodeInfo();
     if (!ni.nodeId) throw new CodedError("InvalidArgument", "NodeGetInfo returned an empty node_id");
     const caps = new Set((await client.nodeCapabilities()).capabilities.map((c) => c.rpc?.type));
-    return { name: info.name, endpoint, nodeId: ni.nodeId, client, stageUnstage: caps.has(Rpc.STAGE_UNSTAGE_VOLUME), singleNodeMultiWriter: caps.has(Rpc.SINGLE_NODE_MULTI_WRITER) };
+    return { name: info.name, endpoint, nodeId: ni.nodeId, client, stageUnstage: caps.has(Rpc.STAGE_UNSTAGE_VOLUME), singleNodeMultiWriter: caps.has(Rpc.SINGLE_NODE_MULTI_WRITER), volumeMountGroup: caps.has(Rpc.VOLUME_MOUNT_GROUP) };
   }
 
   stop(): void {

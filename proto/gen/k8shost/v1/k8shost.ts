@@ -335,7 +335,15 @@ export interface PodSecurityContext {
     | undefined;
   /** Namespaced sysctls for the pod; the kubelet's safe set unless the node allows more. */
   sysctls: Sysctl[];
-  seccompProfile: SeccompProfile | undefined;
+  seccompProfile:
+    | SeccompProfile
+    | undefined;
+  /**
+   * How fs_group reaches a CSI volume: "Always" (unset) walks the whole volume at each
+   * mount; "OnRootMismatch" skips the walk when the volume's root already has the group
+   * and its permissions (Kubernetes' PodFSGroupChangePolicy).
+   */
+  fsGroupChangePolicy?: string | undefined;
 }
 
 export interface EmptyDirVolumeSource {
@@ -5219,6 +5227,7 @@ function createBasePodSecurityContext(): PodSecurityContext {
     fsGroup: undefined,
     sysctls: [],
     seccompProfile: undefined,
+    fsGroupChangePolicy: undefined,
   };
 }
 
@@ -5260,6 +5269,9 @@ export const PodSecurityContext: MessageFns<PodSecurityContext> = {
     }
     if (message.seccompProfile !== undefined) {
       SeccompProfile.encode(message.seccompProfile, writer.uint32(58).fork()).join();
+    }
+    if (message.fsGroupChangePolicy !== undefined) {
+      writer.uint32(66).string(message.fsGroupChangePolicy);
     }
     return writer;
   },
@@ -5343,6 +5355,14 @@ export const PodSecurityContext: MessageFns<PodSecurityContext> = {
             message.seccompProfile = SeccompProfile.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.fsGroupChangePolicy = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5390,6 +5410,11 @@ export const PodSecurityContext: MessageFns<PodSecurityContext> = {
         : isSet(object.seccomp_profile)
         ? SeccompProfile.fromJSON(object.seccomp_profile)
         : undefined,
+      fsGroupChangePolicy: isSet(object.fsGroupChangePolicy)
+        ? globalThis.String(object.fsGroupChangePolicy)
+        : isSet(object.fs_group_change_policy)
+        ? globalThis.String(object.fs_group_change_policy)
+        : undefined,
     };
   },
 
@@ -5416,6 +5441,9 @@ export const PodSecurityContext: MessageFns<PodSecurityContext> = {
     if (message.seccompProfile !== undefined) {
       obj.seccompProfile = SeccompProfile.toJSON(message.seccompProfile);
     }
+    if (message.fsGroupChangePolicy !== undefined) {
+      obj.fsGroupChangePolicy = message.fsGroupChangePolicy;
+    }
     return obj;
   },
 
@@ -5437,6 +5465,7 @@ export const PodSecurityContext: MessageFns<PodSecurityContext> = {
     message.seccompProfile = (object.seccompProfile !== undefined && object.seccompProfile !== null)
       ? SeccompProfile.fromPartial(object.seccompProfile)
       : undefined;
+    message.fsGroupChangePolicy = object.fsGroupChangePolicy ?? undefined;
     return message;
   },
 };
