@@ -1,6 +1,7 @@
 // Prometheus metrics of the agent, on its own registry (no global state).
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { KubeletMetrics } from "./kubelet-metrics";
+import { registerProcessMetrics } from "./process-metrics";
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -38,6 +39,10 @@ export class AgentMetrics {
       this.sinceHeartbeat.set(this.lastHeartbeat ? (Date.now() - this.lastHeartbeat) / 1000 : -1);
     },
   });
+
+  constructor() {
+    registerProcessMetrics([this.registry]);
+  }
 
   heartbeatAccepted(at = Date.now()): void {
     this.lastHeartbeat = at;
