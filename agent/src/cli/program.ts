@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { attachCommand } from "./attach";
 import { versionLine } from "../version";
 import { nodesCommand, podsCommand } from "./client";
+import { servicesCommand } from "./services";
 import { configCommand } from "./config";
 import { createCommand } from "./create";
 import { describeCommand } from "./describe";
@@ -20,6 +21,7 @@ export function program(): Command {
   p.addCommand(createCommand());
   p.addCommand(podsCommand().addCommand(describeCommand()));
   p.addCommand(nodesCommand());
+  p.addCommand(servicesCommand());
   p.addCommand(logsCommand());
   p.addCommand(execCommand());
   p.addCommand(attachCommand());
