@@ -4,7 +4,7 @@
 // NovanetNetConf in @plasmacloud/proto/netconf; fields.ts reads every key
 // through it.
 import { TenantKeys } from "@plasmacloud/proto/annotations";
-import type { NovanetNetConf, NovanetServerConf, ValidAttachment } from "@plasmacloud/proto/netconf";
+import type { NovanetNetConf, NovanetOvnConf, NovanetServerConf, ValidAttachment } from "@plasmacloud/proto/netconf";
 import { CniCode, CniError } from "../errors.js";
 import { isSupportedVersion, type CniResult, type CniVersion } from "../result.js";
 import { bad, isRaw, optString, reqString, type Raw } from "./fields.js";
@@ -22,8 +22,16 @@ export interface NetConf extends Pick<NovanetNetConf, "name" | "ovsdb" | "mtu" |
   server: ServerConf;
   tenant: TenantContext;
   pod: K8sPod;
+  /** ovs mode on an OVN-managed bridge. */
+  ovn?: OvnConf;
   prevResult?: CniResult;
   validAttachments?: ValidAttachment[];
+}
+
+/** The contract's `ovn` block with its defaults applied. */
+export interface OvnConf {
+  installedTimeoutMs: number;
+  management?: { orgId: string; projectId: string; subnetId: string; ifname: string };
 }
 
 export const DEFAULT_CACHE_DIR = "/var/lib/cni/results";
@@ -83,6 +91,28 @@ function parseServer(o: Raw<NovanetNetConf>): ServerConf {
   return server;
 }
 
+/**
+ * `ovn`: present only when br-int belongs to OVN. A plain OVS bridge (no
+ * ovn-controller) never gets ovn-installed, so ADD must not wait there.
+ * Parsed here, not in a module of its own: every verb loads this file.
+ */
+function parseOvn(o: Raw<NovanetNetConf>, mode: string): OvnConf | undefined {
+  const v = o.ovn;
+  if (v === undefined || v === null) return undefined;
+  if (!isRaw<NovanetOvnConf>(v)) throw bad("ovn", "must be an object");
+  if (mode !== "ovs") throw bad("ovn", `needs mode "ovs" (OVN runs on an OVS bridge), mode is ${JSON.stringify(mode)}`);
+  const t = v.installed_timeout_ms ?? 10_000;
+  if (typeof t !== "number" || !Number.isInteger(t) || t <= 0) throw bad("ovn.installed_timeout_ms", "must be a positive integer");
+  const m = v.management;
+  if (m === undefined || m === null) return { installedTimeoutMs: t };
+  if (!isRaw<NonNullable<NovanetOvnConf["management"]>>(m)) throw bad("ovn.management", "must be an object");
+  const at = "ovn.management.";
+  const ifname = optString(m, "ifname", at) ?? "nvmp0";
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) throw bad(`${at}ifname`, "must be an interface name of 1-15 of [A-Za-z0-9_.-]");
+  const [orgId, projectId, subnetId] = [reqString(m, "org_id", at), reqString(m, "project_id", at), reqString(m, "subnet_id", at)];
+  return { installedTimeoutMs: t, management: { orgId, projectId, subnetId, ifname } };
+}
+
 function parseAttachments(o: Raw<NovanetNetConf>): ValidAttachment[] | undefined {
   const key = "cni.dev/valid-attachments";
   const v = o[key];
@@ -120,6 +150,7 @@ export function parseNetConf(stdin: string, cniArgs: [string, string][]): NetCon
     server: parseServer(o),
     ovsdb: optString(o, "ovsdb"),
     mtu,
+    ovn: parseOvn(o, mode),
     cacheDir: optString(o, "cacheDir") ?? DEFAULT_CACHE_DIR,
     logFile: optString(o, "logFile"),
     ...resolveTenant(o, cniArgs),

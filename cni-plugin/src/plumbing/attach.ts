@@ -40,6 +40,10 @@ export interface AttachSpec extends PairSpec {
   address: string;
   prefixLen: number;
   gateway: string;
+  /** OVN's br-int: the OVS port is waited for later (ovn.ts), not here. */
+  ovn?: boolean;
+  /** More host `ip` lines, run with the veth's (the pod subnet's route through the management port). */
+  hostLines?: string[];
 }
 
 export interface Attached {
@@ -107,6 +111,7 @@ export async function configure(s: AttachSpec, started: Started): Promise<Attach
     `link set ${s.host} mtu ${s.mtu}`,
     ...(s.mode === "bridge" ? [`link set ${s.host} master ${s.bridge}`] : []),
     `link set ${s.host} up`,
+    ...(s.hostLines ?? []),
   ];
   const inside = { ifname: s.ifname, mac: s.mac, mtu: s.mtu, address: s.address, prefixLen: s.prefixLen, gateway: s.gateway };
   // Re-applied inside, after the lines that fail when the pod end is not there (see below).
@@ -122,6 +127,6 @@ export async function configure(s: AttachSpec, started: Started): Promise<Attach
     await configureContainer(s.netns, inside);
     if (s.mode === "ovs") await txOffByPath(s.netns, s.ifname);
   } else if (o.status === "rejected") throw o.reason;
-  if (s.mode === "ovs") await addOvsPort(s.ovsdb, s.bridge, s.host, s.portId);
+  if (s.mode === "ovs") await addOvsPort(s.ovsdb, s.bridge, s.host, s.portId, !s.ovn);
   return { hostMac: linkMac(s.host) ?? "", bridgeMac: s.mode === "bridge" ? linkMac(s.bridge) : undefined };
 }

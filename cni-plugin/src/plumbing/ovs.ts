@@ -7,8 +7,13 @@ function base(db: string | undefined): string[] {
   return [...(db ? [`--db=${db}`] : []), "--timeout=10"];
 }
 
-export async function addOvsPort(db: string | undefined, bridge: string, veth: string, ifaceId: string): Promise<void> {
-  await run("ovs-vsctl", [...base(db), "--may-exist", "add-port", bridge, veth,
+/**
+ * `wait` false (--no-wait): return once the database has the port, not after
+ * ovs-vswitchd has applied it; for an OVN bridge, whose ovn-installed wait
+ * (ovn.ts) comes later and implies it.
+ */
+export async function addOvsPort(db: string | undefined, bridge: string, veth: string, ifaceId: string, wait = true): Promise<void> {
+  await run("ovs-vsctl", [...base(db), ...(wait ? [] : ["--no-wait"]), "--may-exist", "add-port", bridge, veth,
     "--", "set", "Interface", veth, `external_ids:iface-id=${ifaceId}`]);
 }
 

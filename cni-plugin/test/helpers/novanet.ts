@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TokenStore } from "../../../stand-ins/src/iam/tokens.js";
-import { startNovanetStandIn, type NovanetStandIn } from "../../../stand-ins/src/novanet/server.js";
+import { startNovanetStandIn, type NovanetStandIn, type NovanetStandInOptions } from "../../../stand-ins/src/novanet/server.js";
 import type { SubnetInput } from "../../../stand-ins/src/novanet/store.js";
 import type { OvnOptions } from "../../../stand-ins/src/novanet/ovn.js";
 
@@ -20,11 +20,11 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-/** `ovn`: the stand-in programs OVN northbound too (its objects go when it stops). */
-export async function startFixture(subnets: SubnetInput[], opts: { tokens?: TokenStore; ovn?: OvnOptions } = {}): Promise<Fixture> {
+/** `ovn`: the stand-in programs OVN northbound too (its objects go when it stops); `management`: with the node management network. */
+export async function startFixture(subnets: SubnetInput[], opts: { tokens?: TokenStore; ovn?: OvnOptions; management?: NovanetStandInOptions["management"] } = {}): Promise<Fixture> {
   const tokens = opts.tokens ?? new TokenStore();
   tokens.add(NODE_TOKEN, { name: "system:node:test", kind: "node", orgId: "", projectId: "", nodeName: "test" });
-  const novanet = await startNovanetStandIn({ tokens, subnets, ovn: opts.ovn });
+  const novanet = await startNovanetStandIn({ tokens, subnets, ovn: opts.ovn, management: opts.management });
   const dir = mkdtempSync(join(tmpdir(), "novanet-test-"));
   const tokenFile = join(dir, "token");
   writeFileSync(tokenFile, `${NODE_TOKEN}\n`, { mode: 0o600 });

@@ -25,6 +25,21 @@ export interface NovanetServerConf {
   tls?: true | { ca_file?: string; cert_file?: string; key_file?: string; server_name?: string };
 }
 
+/**
+ * ovs mode on an OVN-managed br-int (ovn-controller binds NovaNET's logical
+ * switch ports there): what novanet does beyond plugging the veth.
+ */
+export interface NovanetOvnConf {
+  /** ADD waits this long for ovn-controller to set external_ids:ovn-installed on the port's interface; default 10000. */
+  installed_timeout_ms?: number;
+  /**
+   * The node's management port (host access to pods): an OVS internal port on
+   * br-int for a NovaNET port of this subnet (NovaNET's own tenant), made by
+   * ADD when missing. `ifname` defaults to nvmp0.
+   */
+  management?: Required<NovanetTenantIds> & { ifname?: string };
+}
+
 export interface ValidAttachment {
   containerID: string;
   ifname: string;
@@ -41,6 +56,8 @@ export interface NovanetNetConf extends NovanetTenantIds {
   /** ovs-vsctl --db target. */
   ovsdb?: string;
   mtu?: number;
+  /** ovs mode: br-int is OVN's; absent for a plain OVS bridge. */
+  ovn?: NovanetOvnConf;
   /** Where ADD results are cached; default /var/lib/cni/results. */
   cacheDir?: string;
   logFile?: string;

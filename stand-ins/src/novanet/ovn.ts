@@ -9,7 +9,9 @@
 //                                        `port_security` = "<MAC> <IP>"
 // Tenants share nothing: no router joins two tenants, so another tenant's
 // addresses have no route, and port security drops any frame whose source
-// MAC or IP (ARP included) is not the port's own.
+// MAC or IP (ARP included) is not the port's own. With a management network
+// (ovn-mgmt.ts) each tenant router is also linked to the management router,
+// which lets nodes' hosts reach pods and routes nothing between tenants.
 //
 // Through ovn-nbctl with argument arrays (@plasmacloud/common/exec), one
 // process and one transaction per call: its --may-exist/--if-exists make
@@ -25,6 +27,7 @@
 import { run } from "@plasmacloud/common/exec";
 import type { Port, Subnet } from "@plasmacloud/proto/novanet";
 import { macFor } from "./ipam.js";
+import { LINK_KEY, type ManagementNet } from "./ovn-mgmt.js";
 
 export interface OvnOptions {
   /** ovn-nbctl --db target, e.g. unix:/run/plasmacloud-stack/ovn/ovnnb_db.sock. */
@@ -40,7 +43,8 @@ export class OvnNorthbound {
   readonly prefix: string;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly opts: OvnOptions) {
+  /** `management`: the node management network (ovn-mgmt.ts), made by server.ts from its subnet. */
+  constructor(private readonly opts: OvnOptions, readonly management?: ManagementNet) {
     this.prefix = opts.prefix ?? "novanet";
   }
 
@@ -73,16 +77,25 @@ export class OvnNorthbound {
     return next.then((r) => r.stdout);
   }
 
-  /** The subnet's switch, its tenant's router, and the router port with the gateway; idempotent. */
+  /**
+   * The subnet's switch, its tenant's router, and the router port with the
+   * gateway; idempotent. The management subnet's router is the management
+   * router; a tenant's router is linked to it when there is one.
+   */
   async ensureSubnet(s: Subnet): Promise<void> {
-    const lr = this.routerName(s.orgId, s.projectId);
+    const m = this.management;
+    const isMgmt = m?.subnet.id === s.id;
+    const lr = isMgmt ? m.routerName() : this.routerName(s.orgId, s.projectId);
     const ls = this.switchName(s.id);
     const lrp = this.routerPortName(s.id);
     const lsp = `${ls}/lr`;
     const plen = s.cidr.split("/")[1];
     await this.nbctl([
-      ["--may-exist", "lr-add", lr],
-      ["set", "Logical_Router", lr, this.owner(), `external_ids:novanet-tenant=${atom(`${s.orgId}/${s.projectId}`)}`],
+      ...(isMgmt ? m.routerCmds(this.owner()) : [
+        ["--may-exist", "lr-add", lr],
+        ["set", "Logical_Router", lr, this.owner(), `external_ids:novanet-tenant=${atom(`${s.orgId}/${s.projectId}`)}`],
+        ...(m ? m.linkCmds(lr, s, this.owner()) : []),
+      ]),
       ["--may-exist", "ls-add", ls],
       ["set", "Logical_Switch", ls, this.owner(), `external_ids:novanet-subnet=${atom(s.id)}`],
       ["--may-exist", "lrp-add", lr, lrp, this.gatewayMac(s), `${s.gatewayIp}/${plen}`],
@@ -122,12 +135,23 @@ export class OvnNorthbound {
 
   /** Makes the northbound db hold exactly these subnets' and ports' objects of ours (a restart with a state file). */
   async reconcile(subnets: Subnet[], ports: Port[]): Promise<void> {
+    if (this.management) await this.adoptLinks(this.management);
     for (const s of subnets) await this.ensureSubnet(s);
     for (const p of ports) await this.ensurePort(p);
     const want = new Set(ports.map((p) => p.id));
     // Logical switch ports of ours that are NovaNET ports (the routers' have a type).
     const stale = (await this.owned("Logical_Switch_Port", ["type=\"\""])).filter((n) => !want.has(n));
     if (stale.length) await this.nbctl(stale.map((n) => ["--if-exists", "lsp-del", n]), ["--wait=hv"]);
+  }
+
+  /** Management link numbers already on our routers: a link keeps its addresses across a restart. */
+  private async adoptLinks(m: ManagementNet): Promise<void> {
+    const out = await this.nbctl([["--format=json", "--columns=name,external_ids", "find", "Logical_Router", this.owner()]]);
+    // OVSDB JSON: a row is [name, ["map", [[key, value], ...]]].
+    for (const [name, ids] of (JSON.parse(out) as { data: [string, [string, [string, string][]]][] }).data) {
+      const n = ids[1].find(([k]) => k === LINK_KEY)?.[1];
+      if (n !== undefined && /^\d+$/.test(n)) m.adopt(name, Number(n));
+    }
   }
 
   /** Removes every switch and router of ours, their ports with them (a stand-in without state stopping). */

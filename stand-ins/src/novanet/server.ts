@@ -3,14 +3,18 @@
 // in-process with startNovanetStandIn(); the dev cluster runs main.ts.
 // With `ovn`, it also programs OVN northbound as NovaNET does (ovn.ts): the
 // store decides (IPAM, tenancy), then OVN is made to match; a failure there
-// undoes the store's change and answers UNAVAILABLE.
+// undoes the store's change and answers UNAVAILABLE. With `management` too,
+// the node management network (ovn-mgmt.ts): a subnet of NovaNET's own tenant
+// where nodes' novanet makes their management ports, linked to every tenant.
 import { Server, ServerCredentials, status, type Metadata, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
 import {
   PortServiceService, SubnetServiceService,
   type PortServiceServer, type SubnetServiceServer, type Port, type Subnet,
 } from "@plasmacloud/proto/novanet";
-import { AuthError, tenantFor, type TokenStore } from "../iam/tokens.js";
+import { AuthError, tenantFor, type Principal, type TokenStore } from "../iam/tokens.js";
+import { parseCidr, type Cidr } from "./ipam.js";
 import { OvnNorthbound, type OvnOptions } from "./ovn.js";
+import { MANAGEMENT_SUBNET_ID, MANAGEMENT_TENANT, ManagementNet } from "./ovn-mgmt.js";
 import { NovanetStore, StoreError, type SubnetInput, type Tenant } from "./store.js";
 
 export interface NovanetStandInOptions {
@@ -28,6 +32,13 @@ export interface NovanetStandInOptions {
    * otherwise outlive the only record of them).
    */
   ovn?: OvnOptions & { removeOnStop?: boolean };
+  /**
+   * The node management network (needs `ovn`): its subnet, in NovaNET's own
+   * tenant MANAGEMENT_TENANT (id MANAGEMENT_SUBNET_ID unless given), and the
+   * range of the tenant routers' links to it. While it is on, no subnet may
+   * overlap another (hosts route every subnet through it).
+   */
+  management?: { cidr: string; id?: string; gatewayIp?: string; mtu?: number; linkCidr?: string };
 }
 
 export interface NovanetStandIn {
@@ -39,6 +50,8 @@ export interface NovanetStandIn {
   addSubnet(s: SubnetInput): Promise<Subnet>;
   /** The OVN programming, when `ovn` was given (object names for assertions). */
   ovn?: OvnNorthbound;
+  /** The management subnet, when `management` was given. */
+  management?: Subnet;
   /** Calls seen per method name (e.g. "CreatePort"), for assertions. */
   calls: Map<string, number>;
   /** Simulates a slow or failing backend: runs before every handler. */
@@ -63,17 +76,43 @@ function requireTenant(orgId: string, projectId: string): void {
   if (!projectId) throw new RpcError(status.INVALID_ARGUMENT, "project_id is required");
 }
 
+/** Two networks share an address. */
+const overlap = (a: Cidr, b: Cidr): boolean => a.network < b.network + b.size && b.network < a.network + a.size;
+
 export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<NovanetStandIn> {
   const store = new NovanetStore(opts.stateFile);
   store.load();
-  for (const s of opts.subnets ?? []) {
-    if (!store.allSubnets().some((x) => x.id === s.id)) store.addSubnet(s);
+  if (opts.management && !opts.ovn) throw new Error("novanet stand-in: management needs ovn");
+  const mgmtId = opts.management ? opts.management.id || MANAGEMENT_SUBNET_ID : undefined;
+  const mgmtSubnet = (): Subnet | undefined => store.allSubnets().find((x) => x.id === mgmtId);
+  if (opts.management && !mgmtSubnet()) {
+    const { cidr, gatewayIp, mtu } = opts.management;
+    store.addSubnet({ id: mgmtId, ...MANAGEMENT_TENANT, name: "node management", cidr, gatewayIp, mtu });
   }
-  const ovn = opts.ovn ? new OvnNorthbound(opts.ovn) : undefined;
+  const mgmt = opts.ovn && opts.management
+    ? new ManagementNet(mgmtSubnet() as Subnet, opts.ovn.prefix ?? "novanet", opts.management.linkCidr) : undefined;
+  /** With the management network on, one routing table holds every subnet: refuse an overlap, naming it. */
+  const checkOverlap = (input: SubnetInput): void => {
+    const c = mgmt && parseCidr(input.cidr);
+    if (!mgmt || !c) return; // no management network; or a bad cidr, which the store reports
+    const hit = store.allSubnets().find((x) => x.id !== input.id && overlap(c, parseCidr(x.cidr) as Cidr));
+    if (hit) {
+      throw new StoreError("invalid", `cidr ${input.cidr} overlaps subnet ${hit.id} (${hit.cidr}): with the node management network on, subnets of all tenants must not overlap`);
+    }
+    if (overlap(c, mgmt.linkCidr)) throw new StoreError("invalid", `cidr ${input.cidr} overlaps the management link range`);
+  };
+  for (const s of opts.subnets ?? []) {
+    if (!store.allSubnets().some((x) => x.id === s.id)) {
+      checkOverlap(s);
+      store.addSubnet(s);
+    }
+  }
+  const ovn = opts.ovn ? new OvnNorthbound(opts.ovn, mgmt) : undefined;
   const ovnFailed = (e: unknown): RpcError => new RpcError(status.UNAVAILABLE, `programming OVN: ${(e as Error).message}`);
   // Level-triggered: whatever the northbound db holds of ours, it now matches the store.
   await ovn?.reconcile(store.allSubnets(), store.allPorts());
   const addSubnet = async (input: SubnetInput): Promise<Subnet> => {
+    checkOverlap(input);
     const subnet = store.addSubnet(input);
     try {
       await ovn?.ensureSubnet(subnet);
@@ -89,7 +128,7 @@ export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<
   // One wrapper gives every method auth, tenant scoping and error mapping.
   function unary<Req extends { orgId: string; projectId: string }, Res>(
     method: string,
-    fn: (t: Tenant, req: Req) => Res | Promise<Res>,
+    fn: (t: Tenant, req: Req, principal: Principal) => Res | Promise<Res>,
   ): (call: ServerUnaryCall<Req, Res>, cb: sendUnaryData<Res>) => void {
     return (call, cb) => {
       calls.set(method, (calls.get(method) ?? 0) + 1);
@@ -99,7 +138,7 @@ export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<
           const principal = opts.tokens.authenticate(call.metadata as Metadata);
           requireTenant(call.request.orgId, call.request.projectId);
           const t = tenantFor(principal, call.request.orgId, call.request.projectId);
-          cb(null, await fn(t, call.request));
+          cb(null, await fn(t, call.request, principal));
         } catch (e) {
           if (e instanceof AuthError || e instanceof RpcError) cb({ code: e.code, details: e.message });
           else if (e instanceof StoreError) cb({ code: storeCodes[e.kind], details: e.message });
@@ -110,7 +149,9 @@ export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<
   }
 
   const ports: PortServiceServer = {
-    createPort: unary("CreatePort", async (t, r) => {
+    createPort: unary("CreatePort", async (t, r, principal) => {
+      // Only a node's novanet makes management ports (users cannot name NovaNET's tenant anyway).
+      if (r.subnetId === mgmtId && principal.kind !== "node") throw new RpcError(status.PERMISSION_DENIED, "only nodes make ports in the management subnet");
       const port = store.createPort(t, {
         subnetId: r.subnetId, deviceId: r.deviceId, deviceOwner: r.deviceOwner, name: r.name, ipAddress: r.ipAddress,
       });
@@ -177,6 +218,7 @@ export async function startNovanetStandIn(opts: NovanetStandInOptions): Promise<
     subnets: () => store.allSubnets(),
     addSubnet,
     ovn,
+    management: mgmtSubnet(),
     calls,
     setHook: (h) => { hook = h; },
   };
