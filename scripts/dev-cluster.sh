@@ -5,6 +5,12 @@
 #   bash scripts/dev-cluster.sh down     delete the pods, stop the agent, stand-ins and node stack
 # The control plane and NovaNET are the project's stand-ins (stand-ins/); the
 # node side (containerd, runc, CNI, the agent) is real.
+# Pod network: DEV_NET_MODE=ovs (default): novanet on Open vSwitch's br-int,
+# which OVN owns (scripts/node-stack/ovn.sh); the NovaNET stand-in programs
+# OVN northbound (a switch per subnet, a router per tenant, the node
+# management network), and the host reaches pods through the node's
+# management port (nvmp0, made by novanet's first ADD). DEV_NET_MODE=bridge:
+# a Linux bridge per subnet holding the gateway address, no OVN.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/scripts/node-stack/env.sh"
@@ -16,6 +22,10 @@ NODE=$(hostname | tr 'A-Z' 'a-z')
 ORG=dev-org
 PROJECT=dev-project
 SUBNET=dev-default
+NET_MODE=${DEV_NET_MODE:-ovs}
+OVSDB=unix:$PLASMA_RUN_DIR/ovs/db.sock
+OVN_NB=unix:$PLASMA_RUN_DIR/ovn/ovnnb_db.sock
+MGMT_IF=nvmp0
 cli() { K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token "$repo/agent/bin/k8shost-agent" "$@"; }
 alive() { ours "$RUN/$1.pid"; }  # node-stack/env.sh: a reused pid is not ours
 start() { # NAME CMD...
@@ -24,7 +34,8 @@ start() { # NAME CMD...
   setsid "$@" >"$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$RUN/$name.pid"
 }
-stop() { alive "$1" && kill "$(cat "$RUN/$1.pid")" 2>/dev/null; rm -f "$RUN/$1.pid"; }
+# Waits for it to end: the NovaNET stand-in removes its OVN objects on the way out.
+stop() { alive "$1" && stop_pidfile "$RUN/$1.pid"; rm -f "$RUN/$1.pid"; }
 token() { [ -s "$1" ] || (umask 077; head -c 24 /dev/urandom | base64 | tr -d '/+=' > "$1"); cat "$1"; }
 wait_for() { # WHAT SECONDS CMD...
   local what=$1 secs=$2; shift 2
@@ -34,6 +45,7 @@ wait_for() { # WHAT SECONDS CMD...
 
 up() {
   [ "$(id -u)" = 0 ] || { echo "dev-cluster: run as root" >&2; exit 1; }
+  case $NET_MODE in ovs|bridge) ;; *) echo "dev-cluster: DEV_NET_MODE must be ovs or bridge, got '$NET_MODE'" >&2; exit 2 ;; esac
   bash "$repo/scripts/node-stack/install.sh"
   [ -d "$repo/node_modules" ] || (cd "$repo" && npm ci --no-audit --no-fund)
   bash "$repo/scripts/node-stack/up.sh"
@@ -44,15 +56,26 @@ up() {
 { "$user": { "name": "user:dev", "kind": "user", "orgId": "$ORG", "projectId": "$PROJECT" },
   "$node": { "name": "system:node:$NODE", "kind": "node", "orgId": "", "projectId": "", "nodeName": "$NODE" } }
 JSON
+  # ovs: the node management network (stand-ins/src/novanet/ovn-mgmt.ts), in NovaNET's own tenant.
+  local mgmt=""
+  [ "$NET_MODE" = ovs ] && mgmt=',
+  "management": { "cidr": "100.64.0.0/24", "mtu": 1450 }'
   cat > "$DEV_DIR/novanet.json" <<JSON
 { "tokens": [ { "token": "$novanet", "name": "system:node:$NODE:cni", "kind": "node" },
               { "token": "$user", "kind": "user", "orgId": "$ORG", "projectId": "$PROJECT" } ],
-  "subnets": [ { "id": "$SUBNET", "orgId": "$ORG", "projectId": "$PROJECT", "cidr": "10.88.0.0/24", "gatewayIp": "10.88.0.1", "mtu": 1450 } ] }
+  "subnets": [ { "id": "$SUBNET", "orgId": "$ORG", "projectId": "$PROJECT", "cidr": "10.88.0.0/24", "gatewayIp": "10.88.0.1", "mtu": 1450 } ]$mgmt }
 JSON
   chmod 600 "$DEV_DIR/tokens.json" "$DEV_DIR/novanet.json"
   local tsx=(node --import "file://$repo/node_modules/tsx/dist/loader.mjs")
   start controlplane "${tsx[@]}" "$repo/stand-ins/src/controlplane/main.ts" --listen "$CP_ADDR" --tokens "$DEV_DIR/tokens.json"
-  start novanet "${tsx[@]}" "$repo/stand-ins/src/novanet/main.ts" --listen "$NOVANET_ADDR" --config "$DEV_DIR/novanet.json" --state "$DEV_DIR/novanet-state.json"
+  local novanet_args=(--listen "$NOVANET_ADDR" --config "$DEV_DIR/novanet.json" --state "$DEV_DIR/novanet-state.json")
+  # ovs: NovaNET programs OVN too; its objects go when it stops (the state file keeps the record).
+  # Services there are OVN load balancers, programmed from the control plane's Services (stand-ins/src/novanet/ovn-lb.ts);
+  # in bridge mode the agent's nftables serve them.
+  [ "$NET_MODE" = ovs ] && novanet_args+=(--ovn-nb "$OVN_NB" --ovn-prefix dev --ovn-remove-on-stop
+    --ovn-lb-control-plane "$CP_ADDR" --ovn-lb-token-file "$DEV_DIR/user.token")
+  start novanet "${tsx[@]}" "$repo/stand-ins/src/novanet/main.ts" "${novanet_args[@]}"
+  write_conflist
   (cd "$repo" && npm run build -w agent >/dev/null)
   # The node API (exec, attach, port-forward, remote logs) serves TLS only: a
   # self-signed certificate for the address the node reports (its InternalIP).
@@ -72,7 +95,7 @@ clusterDNS: { servers: ["10.96.0.10"], domain: cluster.local }
 server: { address: "$api_ip", port: 10250, certFile: $DEV_DIR/node-api.crt, keyFile: $DEV_DIR/node-api.key }
 network:
   mode: novanet
-  novanet: { pluginPath: $PLASMA_STACK_DIR/cni/bin/novanet, networkName: novanet, serverAddress: "$NOVANET_ADDR", tokenFile: $PLASMA_STACK_DIR/novanet.token, mode: bridge, defaultSubnetId: $SUBNET }
+  novanet: { pluginPath: $PLASMA_STACK_DIR/cni/bin/novanet, networkName: novanet, serverAddress: "$NOVANET_ADDR", tokenFile: $PLASMA_STACK_DIR/novanet.token, mode: $NET_MODE, ovsdb: "$OVSDB", defaultSubnetId: $SUBNET }
 YAML
   wait_for "the control plane" 20 cli nodes list
   start agent "$repo/agent/bin/k8shost-agent" run --config "$DEV_DIR/agent.yaml"
@@ -87,7 +110,14 @@ spec:
       ports: [{ containerPort: 8080 }]
       resources: { requests: { cpu: 50m, memory: 16Mi }, limits: { cpu: 200m, memory: 64Mi } }
 YAML
+  cat > "$DEV_DIR/sample-service.yaml" <<YAML
+apiVersion: v1
+kind: Service
+metadata: { name: hello }
+spec: { selector: { app: hello }, ports: [{ port: 80, targetPort: 8080 }] }
+YAML
   cli pods get hello >/dev/null 2>&1 || cli pods create -f "$DEV_DIR/sample-pod.yaml"
+  cli services get hello >/dev/null 2>&1 || cli create -f "$DEV_DIR/sample-service.yaml" >/dev/null
   wait_for "pod hello to run" 60 sh -c "K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token '$repo/agent/bin/k8shost-agent' pods get hello | grep -q Running"
   echo
   cli nodes list
@@ -96,6 +126,15 @@ YAML
   local ip; ip=$(cli pods get hello -o json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).status.podIp))')
   echo
   echo "The sample pod answers: $(curl -s --max-time 3 "http://$ip:8080/" || echo '(no answer)')"
+  # A Service's cluster IP is for pods (the host has none in ovs mode): asked from inside the pod, through the node API.
+  local vip; vip=$(cli services get hello -o json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(JSON.parse(s).spec.clusterIP)}catch{}})')
+  local via=""
+  for _ in $(seq 1 25); do
+    # (busybox nc: this image's wget crashes.) The address goes in as an argument, not into the script.
+    via=$(cli exec hello --certificate-authority "$DEV_DIR/node-api.crt" -- sh -c 'printf "GET / HTTP/1.0\r\n\r\n" | nc -w 2 "$1" 80 | tail -n 1' sh "$vip" 2>/dev/null) && [ -n "$via" ] && break
+    sleep 0.2
+  done
+  echo "Service hello ($vip:80), asked from inside the pod: ${via:-(no answer)}"
   cat <<TXT
 
 Dev cluster is up (node $NODE; logs in $LOGS).
@@ -111,6 +150,27 @@ Dev cluster is up (node $NODE; logs in $LOGS).
 TXT
 }
 
+# containerd's conflist (node-stack/up.sh writes the bridge-mode one): in ovs
+# mode novanet on OVN's br-int, waiting for ovn-installed, with the node's
+# management port in the stand-in's management subnet (stand-ins/src/novanet/ovn-mgmt.ts).
+write_conflist() {
+  [ "$NET_MODE" = ovs ] || return 0
+  cat > "$PLASMA_STACK_DIR/cni/net.d/10-novanet.conflist" <<JSON
+{
+  "cniVersion": "1.0.0",
+  "name": "novanet",
+  "plugins": [
+    { "type": "novanet", "mode": "ovs", "bridge": "br-int", "ovsdb": "$OVSDB",
+      "novanet": { "server_addr": "$NOVANET_ADDR", "token_file": "$PLASMA_STACK_DIR/novanet.token", "timeout_ms": 5000 },
+      "ovn": { "installed_timeout_ms": 10000,
+               "management": { "org_id": "novanet-system", "project_id": "node-management", "subnet_id": "node-management", "ifname": "$MGMT_IF" } },
+      "capabilities": { "io.kubernetes.cri.pod-annotations": true } },
+    { "type": "portmap", "capabilities": { "portMappings": true } }
+  ]
+}
+JSON
+}
+
 down() {
   if alive agent && alive controlplane; then
     for p in $(cli pods list -A -o json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const p of JSON.parse(s||"[]"))console.log(p.metadata.namespace+"/"+p.metadata.name)})'); do
@@ -119,12 +179,19 @@ down() {
     wait_for "pods to be removed" 60 sh -c "[ -z \"\$(K8SHOST_SERVER_ADDR=$CP_ADDR K8SHOST_TOKEN_FILE=$DEV_DIR/user.token '$repo/agent/bin/k8shost-agent' pods list -A | tail -n +2)\" ]" || true
   fi
   stop agent; stop novanet; stop controlplane
+  # What novanet made for the node and no DEL removes: the management port (its
+  # routes go with it) in ovs mode, the subnet's bridge in bridge mode.
+  [ -S "$PLASMA_RUN_DIR/ovs/db.sock" ] && ovs-vsctl --db="$OVSDB" --timeout=10 --if-exists del-port br-int "$MGMT_IF" || true
+  ip link del "nvbr$(printf %s "$SUBNET" | sha256sum | cut -c1-11)" 2>/dev/null || true
   bash "$repo/scripts/node-stack/down.sh" >/dev/null
   echo "dev cluster stopped (state kept in $DEV_DIR; rm -rf it for a clean start)"
 }
 
 status() {
   for n in controlplane novanet agent; do printf '%-13s %s\n' "$n" "$(alive $n && echo running || echo stopped)"; done
+  local mode; mode=$(sed -n 's/.*mode: \(ovs\|bridge\),.*/\1/p' "$DEV_DIR/agent.yaml" 2>/dev/null)
+  printf '%-13s %s\n' network "${mode:-?} mode"
+  [ "$mode" = ovs ] && [ -e "/sys/class/net/$MGMT_IF" ] && printf '%-13s %s\n' "$MGMT_IF" "$(ip -br addr show dev "$MGMT_IF" | awk '{print $3}'), routes: $(ip route show dev "$MGMT_IF" | awk '$2 == "via" {printf "%s ", $1}')"
   alive controlplane && { cli nodes list; cli pods list -A -o wide; } || true
 }
 
