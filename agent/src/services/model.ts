@@ -73,7 +73,12 @@ const label63 = (s: string): boolean => s.length <= 63 && DNS1123_LABEL.test(s);
 const validPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
 const PROTOS: Record<string, Proto> = { TCP: "tcp", UDP: "udp", SCTP: "sctp" };
 
-function endpointsFor(slices: EndpointSlice[], portName: string, protocol: string): EndpointModel[] {
+/**
+ * A Service port's usable endpoints from its slices, as kube-proxy reads them:
+ * the ready ones; only when none is ready, the serving-and-terminating ones.
+ * (NovaNET's load balancers read them the same way: stand-ins/src/novanet/ovn-lb-model.ts.)
+ */
+export function endpointsFor(slices: EndpointSlice[], portName: string, protocol: string): EndpointModel[] {
   const ready = new Map<string, EndpointModel>();
   const fallback = new Map<string, EndpointModel>();
   for (const s of slices) {

@@ -14,6 +14,7 @@
 // (addresses, ports, protocols), so a malformed object is skipped with a
 // reason and never becomes a row.
 import type { EndpointSlice, Service } from "@plasmacloud/proto/k8shost";
+import { endpointsFor } from "../../../agent/src/services/model.js";
 
 export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
 /** Beside novanet-owner, what a row of ours is for: the reconciler reads and removes only its own kinds. */
@@ -57,25 +58,9 @@ export function isIPv4(s: string): boolean {
 
 const validPort = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= 65535;
 
-/** A Service port's backends ("ip:port", sorted) from the Service's slices. */
-function backendsFor(slices: EndpointSlice[], portName: string, protocol: string): string[] {
-  const ready = new Set<string>();
-  const fallback = new Set<string>();
-  for (const s of slices) {
-    if (s.addressType !== "IPv4") continue;
-    const sp = s.ports.find((p) => p.name === portName && (p.protocol || "TCP") === protocol);
-    if (!sp || !validPort(sp.port)) continue;
-    for (const e of s.endpoints) {
-      const ip = e.addresses[0] ?? "";
-      if (!isIPv4(ip)) continue;
-      const c = e.conditions;
-      // An unset condition means ready (the API's documented reading).
-      if (c?.ready !== false) ready.add(`${ip}:${sp.port}`);
-      else if (c.serving && c.terminating) fallback.add(`${ip}:${sp.port}`);
-    }
-  }
-  return [...(ready.size > 0 ? ready : fallback)].sort();
-}
+/** A Service port's backends ("ip:port", sorted), chosen exactly as the agent's kube-proxy chooses them. */
+const backendsFor = (slices: EndpointSlice[], portName: string, protocol: string): string[] =>
+  endpointsFor(slices, portName, protocol).map((e) => `${e.ip}:${e.port}`).sort();
 
 /** The load balancers `prefix` should own for these Services, and why each skipped object was skipped. */
 export function desiredLbs(prefix: string, services: Iterable<Service>, slices: Iterable<EndpointSlice>): { lbs: DesiredLb[]; problems: string[] } {
