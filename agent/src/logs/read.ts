@@ -70,9 +70,14 @@ async function* readBatches(path: string, o: LogReadOptions): AsyncGenerator<Log
     let ino = first.ino;
     let pos = o.tail !== undefined && o.tail >= 0 ? await tailStart(fh, first.size, o.tail) : 0;
     const buf = Buffer.alloc(CHUNK);
-    /** Reads what the open file holds past pos; the lines it completes. */
+    // Without follow the log is read as it stood when asked: lines the
+    // container writes meanwhile would make a --tail N answer N+1 lines.
+    let end = o.follow ? Infinity : first.size;
+    /** Reads what the open file holds past pos (up to `end`); the lines it completes. */
     const readMore = async (): Promise<LogLine[] | undefined> => {
-      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+      const want = Math.min(CHUNK, end - pos);
+      if (want <= 0) return undefined;
+      const { bytesRead } = await fh.read(buf, 0, want, pos);
       if (bytesRead === 0) return undefined;
       pos += bytesRead;
       return dec.push(buf.subarray(0, bytesRead));
@@ -115,6 +120,7 @@ async function* readBatches(path: string, o: LogReadOptions): AsyncGenerator<Log
         lastCheckAt = now;
         if (!(await o.stillRunning())) {
           // Exited: what it wrote last is read, then the follow ends.
+          end = Infinity;
           for (let more = await readMore(); more; more = await readMore()) yield keep(more);
           return void (yield keep(dec.end()));
         }

@@ -95,3 +95,15 @@ test("follow ends when the caller aborts or stops iterating; tail then follow", 
     break;
   }
 });
+
+test("without follow the log is read as it stood when asked: a line written meanwhile is not in a --tail answer", async (t) => {
+  const path = tempLog(t);
+  writeFileSync(path, [0, 1, 2, 3, 4].map((i) => rec(at(1000 + i), "stdout", "F", `line-${i}`)).join(""));
+  const it = readLogBytes(path, { tail: 2 })[Symbol.asyncIterator]();
+  const got: Buffer[] = [];
+  const first = await it.next();
+  if (!first.done) got.push(first.value);
+  appendFileSync(path, rec(at(2000), "stdout", "F", "line-5")); // the container goes on writing
+  for (let r = await it.next(); !r.done; r = await it.next()) got.push(r.value);
+  assert.equal(Buffer.concat(got).toString(), "line-3\nline-4\n");
+});
