@@ -4,9 +4,11 @@
 //   node scripts/run-tests.mjs            all tests (needs root for the stack)
 //   node scripts/run-tests.mjs --unit     unit tests only (no root, no stack)
 //   node scripts/run-tests.mjs FILE...    just these files (stack brought up)
-// The whole suite ends with scripts/leak-check.ts: anything the run added to
-// the host (sandboxes, netns, links, OVS ports, loop devices, mounts, state
-// and temp files, processes) fails it.
+// Before the tests, scripts/clear-test-leftovers.ts removes the pods an
+// interrupted earlier run left. The whole suite ends with
+// scripts/leak-check.ts: anything the run added to the host (sandboxes, netns,
+// links, OVS ports, loop devices, mounts, state and temp files, processes)
+// fails it.
 import { spawnSync } from "node:child_process";
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -38,7 +40,11 @@ let files = explicit.length ? explicit
       try { return findTests(join(root, w, "test")); } catch { return []; }
     });
 if (unitOnly) files = files.filter((f) => f.includes("/unit/"));
-else run("bash", ["scripts/node-stack/up.sh"]);
+else {
+  run("bash", ["scripts/node-stack/up.sh"]);
+  // Pods of an interrupted earlier run hold IPs the new clusters hand out again.
+  run(process.execPath, ["--import", "tsx", "scripts/clear-test-leftovers.ts"]);
+}
 files.sort();
 if (files.length === 0) { console.error("run-tests: no test files found"); process.exit(1); }
 // A whole-suite run is checked at its end, from outside, for anything left behind.

@@ -44,8 +44,16 @@ export function netnsList(): string[] {
 
 /** Removes whatever a failed test left behind for this node (never another node's). */
 export async function purgeNode(node: string): Promise<void> {
-  for (const s of await sandboxesOfNode(node)) {
-    await call(client.stopPodSandbox, StopPodSandboxRequest.fromPartial({ podSandboxId: s.id })).catch(() => undefined);
-    await call(client.removePodSandbox, RemovePodSandboxRequest.fromPartial({ podSandboxId: s.id })).catch(() => undefined);
-  }
+  for (const s of await sandboxesOfNode(node)) await purgeSandbox(s.id);
+}
+
+/** Every sandbox containerd has, whoever made it. */
+export async function allSandboxes(): Promise<PodSandbox[]> {
+  return (await call(client.listPodSandbox, ListPodSandboxRequest.fromPartial({}))).items;
+}
+
+/** Stops (CNI DEL, containers killed) and removes one sandbox; errors are for the caller to judge by listing again. */
+export async function purgeSandbox(id: string): Promise<void> {
+  await call(client.stopPodSandbox, StopPodSandboxRequest.fromPartial({ podSandboxId: id })).catch(() => undefined);
+  await call(client.removePodSandbox, RemovePodSandboxRequest.fromPartial({ podSandboxId: id })).catch(() => undefined);
 }
