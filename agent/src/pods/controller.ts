@@ -80,6 +80,7 @@ export class PodController implements PodSink {
       // Adopted after a restart: counts of containers whose sandbox is gone live on in the last status.
       for (const s of [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])]) {
         if (s.containerId) w.notes.attempts.set(s.name, s.restartCount);
+        if (s.lastState?.terminated) w.notes.goneTerminated.set(s.name, { attempt: Math.max(0, s.restartCount - 1), state: s.lastState });
       }
     }
     w.pod = pod;

@@ -4,6 +4,7 @@
 import { errorMessage } from "@plasmacloud/common/errors";
 import type { Pod } from "@plasmacloud/proto/k8shost";
 import { KeyedBackoff } from "../retry/backoff";
+import { terminated } from "../status/compute";
 import type { ContainerInfo, PodIdentity, PodRuntimeState, SandboxInfo, SandboxRequest } from "../runtime/types";
 import type { ContainerKiller } from "./kill";
 import { graceSeconds, identity, sandboxRequest } from "./spec";
@@ -26,7 +27,7 @@ export class SandboxSync {
     const ready = state.sandboxes.filter((s) => s.ready).sort((a, b) => b.createdAt - a.createdAt);
     const [current, ...extra] = ready;
     const p = identity(pod);
-    for (const s of extra) await this.kill(p, s, state, 0); // never two sandboxes for a pod
+    for (const s of extra) await this.kill(p, s, state, 0, undefined, w); // never two sandboxes for a pod
     if (current) {
       try {
         await this.ensureNetwork(w, pod, current);
@@ -47,7 +48,7 @@ export class SandboxSync {
     // Dead sandboxes go before a new one is made, with what they held: as the
     // kubelet's killPodWithSyncResult, containers still running get their
     // preStop and the pod's grace period.
-    for (const s of state.sandboxes) await this.kill(p, s, state, graceSeconds(pod), pod);
+    for (const s of state.sandboxes) await this.kill(p, s, state, graceSeconds(pod), pod, w);
     const attempt = state.sandboxes.reduce((m, s) => Math.max(m, s.attempt + 1), 0);
     let req: SandboxRequest;
     try {
@@ -90,7 +91,7 @@ export class SandboxSync {
     if (w.pod) this.d.events.emit(w.pod, "Warning", "NetworkNotReady", `network is not ready: ${errorMessage(err)}`);
     w.notes.podProblem = { reason: "NetworkNotReady", message: errorMessage(err) };
     w.network = undefined;
-    await this.kill(p, s, state, w.pod ? graceSeconds(w.pod) : 0, w.pod);
+    await this.kill(p, s, state, w.pod ? graceSeconds(w.pod) : 0, w.pod, w);
     this.backoff.next(w.uid);
     return undefined;
   }
@@ -119,14 +120,28 @@ export class SandboxSync {
     }
   }
 
-  /** Stops the sandbox and what runs in it, then removes it; with the pod, its containers are killed the kubelet's way. */
-  async kill(p: PodIdentity, s: SandboxInfo, state: PodRuntimeState, graceSeconds: number, pod?: Pod): Promise<void> {
+  /**
+   * Stops the sandbox and what runs in it, then removes it; with the pod, its
+   * containers are killed the kubelet's way. With the pod's work, how they
+   * ended is kept in its notes: their records go with the sandbox.
+   */
+  async kill(p: PodIdentity, s: SandboxInfo, state: PodRuntimeState, graceSeconds: number, pod?: Pod, w?: PodWork): Promise<void> {
     const inside: ContainerInfo[] = state.containers.filter((c) => c.sandboxId === s.id && c.state === "running");
     await Promise.all(inside.map((c) => (pod
       ? this.killer.kill({ pod, container: c, graceSeconds, podIP: s.ip, message: `Stopping container ${c.name}` })
       : this.d.runtime.stopContainer(c.id, graceSeconds))));
     await this.d.network.tearDown(p, s.id, s.netnsPath);
     await this.d.runtime.stopSandbox(s.id);
+    if (w && state.containers.some((c) => c.sandboxId === s.id)) await this.rememberEnds(w, s.id);
     await this.d.runtime.removeSandbox(s.id);
+  }
+
+  /** The newest exited instance of each container in the sandbox, as its termination. */
+  private async rememberEnds(w: PodWork, sandboxId: string): Promise<void> {
+    const ended = (await this.d.runtime.podState(w.uid)).containers.filter((c) => c.sandboxId === sandboxId && c.state === "exited");
+    for (const c of ended) {
+      const had = w.notes.goneTerminated.get(c.name);
+      if (!had || c.attempt >= had.attempt) w.notes.goneTerminated.set(c.name, { attempt: c.attempt, state: terminated(c, w.notes.runtimeName) });
+    }
   }
 }

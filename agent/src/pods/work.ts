@@ -26,7 +26,7 @@ export function newWork(uid: string, runtimeName: string, hostIP: string): PodWo
     pod: undefined,
     lastPod: undefined,
     firstSeen: Date.now(),
-    notes: { waiting: new Map(), attempts: new Map(), podFailure: undefined, podProblem: undefined, podIPs: [], hostIP, startTime: undefined, runtimeName },
+    notes: { waiting: new Map(), attempts: new Map(), goneTerminated: new Map(), podFailure: undefined, podProblem: undefined, podIPs: [], hostIP, startTime: undefined, runtimeName },
     startObserved: false,
     finalized: false,
     lastSyncEnd: -1,

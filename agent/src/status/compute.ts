@@ -21,13 +21,20 @@ export interface WorkerNotes {
    * sandbox takes its containers with it; the count goes on from here.
    */
   attempts: Map<string, number>;
+  /**
+   * Per container: how its newest instance in a sandbox that is gone ended
+   * (or the control plane's lastState at adoption). The kubelet keeps dead
+   * containers; a replaced sandbox takes ours with it, and lastState (and
+   * `logs --previous`) would forget the crash that mattered.
+   */
+  goneTerminated: Map<string, { attempt: number; state: ContainerState }>;
   /** Probe verdicts on running containers (probes/manager.ts); unset: running means started and ready. */
   probes?: { started(name: string, containerId: string): boolean; ready(name: string, containerId: string): boolean };
 }
 
 const date = (ms: number): Date | undefined => (ms > 0 ? new Date(ms) : undefined);
 
-function terminated(c: ContainerInfo, runtimeName: string): ContainerState {
+export function terminated(c: ContainerInfo, runtimeName: string): ContainerState {
   return {
     waiting: undefined,
     running: undefined,
@@ -51,9 +58,11 @@ function containerStatus(name: string, image: string, instances: ContainerInfo[]
   const [latest, previous] = [...instances].sort((a, b) => b.attempt - a.attempt || b.createdAt - a.createdAt);
   const note = notes.waiting.get(name);
   const base = { name, ready: false, restartCount: latest?.attempt ?? notes.attempts.get(name) ?? 0, image, imageId: latest?.imageRef ?? "", containerId: latest ? `${notes.runtimeName}://${latest.id}` : "", started: false };
-  const last = previous && previous.state === "exited" ? terminated(previous, notes.runtimeName) : undefined;
+  const gone = notes.goneTerminated.get(name);
+  const last = previous && previous.state === "exited" ? terminated(previous, notes.runtimeName)
+    : gone && (!latest || gone.attempt < latest.attempt) ? gone.state : undefined;
   if (!latest) {
-    return { status: { ...base, state: waiting(note?.reason ?? "ContainerCreating", note?.message), lastState: undefined }, kind: "pending" };
+    return { status: { ...base, state: waiting(note?.reason ?? "ContainerCreating", note?.message), lastState: last }, kind: "pending" };
   }
   if (latest.state === "running") {
     const state: ContainerState = { waiting: undefined, running: { startedAt: date(latest.startedAt) }, terminated: undefined };

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { POD_ANNOTATIONS_CAPABILITY, TenantKeys } from "@plasmacloud/proto/annotations";
 import { hostVethName } from "../../../cni-plugin/src/plumbing/names";
 import { BUSYBOX, OTHER_TENANT_SUBNET, clusterPerFile, waitFor, type Cluster } from "../helpers/cluster";
-import { execIn, sandboxesOf } from "../helpers/cri";
+import { containersOf, execIn, sandboxesOf } from "../helpers/cri";
 
 const STACK = process.env.PLASMA_STACK_DIR ?? "/var/lib/plasmacloud-stack";
 const CACHE = "/var/lib/cni/results";
@@ -109,7 +109,7 @@ test("at start-up the agent collects attachments whose sandbox is gone", async (
   }
 });
 
-test("a replaced sandbox: its running container gets its preStop, and the restart count and log files go on", async () => {
+test("a replaced sandbox: its running container gets its preStop, and the restart count, last state and log files go on", async () => {
   const pod = await c.createPod({
     metadata: { name: "carry" },
     spec: {
@@ -125,6 +125,7 @@ test("a replaced sandbox: its running container gets its preStop, and the restar
   const uid = pod.metadata!.uid;
   await waitFor("carry Running", () => running("carry"));
   const [old] = await sandboxesOf(uid);
+  const [oldCtr] = await containersOf(uid);
   execFileSync("ip", ["link", "del", hostVethName(old!.id, "eth0")]);
   let seen = "";
   const healed = await waitFor("carry Running in a new sandbox, restart count 1", async () => {
@@ -139,5 +140,10 @@ test("a replaced sandbox: its running container gets its preStop, and the restar
   assert.equal(runs.stdout, "run\nprestop\nrun\n", "preStop ran in the old container before the new one started");
   const [dir] = readdirSync(join(c.dir, "logs")).filter((d) => d.endsWith(`_${uid}`));
   assert.deepEqual(readdirSync(join(c.dir, "logs", dir!, "c")).sort(), ["0.log", "1.log"], "the new container's log is 1.log; 0.log is kept");
+  // The old container went with its sandbox; its end is still the last state.
+  const last = healed.status!.containerStatuses[0]!.lastState?.terminated;
+  assert.equal(last?.containerId, `containerd://${oldCtr!.id}`, JSON.stringify(healed.status!.containerStatuses[0]));
+  assert.ok(last.finishedAt && last.startedAt && last.finishedAt >= last.startedAt, "with its start and finish times");
+  assert.ok(!(await containersOf(uid)).some((x) => x.id === oldCtr!.id), "the old container itself is gone");
   await c.deletePod("carry", 0);
 });

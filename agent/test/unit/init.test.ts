@@ -11,7 +11,7 @@ import { validatePod } from "../../src/pods/validate";
 import { computeStatus, type WorkerNotes } from "../../src/status/compute";
 import { podRow, podStatusText } from "../../src/cli/print";
 
-const notes = (waiting: [string, string][] = []): WorkerNotes => ({ waiting: new Map(waiting.map(([n, r]) => [n, { reason: r, message: "" }])), attempts: new Map(), podFailure: undefined, podProblem: undefined, podIPs: ["10.0.0.5"], hostIP: "192.0.2.1", startTime: undefined, runtimeName: "containerd" });
+const notes = (waiting: [string, string][] = []): WorkerNotes => ({ waiting: new Map(waiting.map(([n, r]) => [n, { reason: r, message: "" }])), attempts: new Map(), goneTerminated: new Map(), podFailure: undefined, podProblem: undefined, podIPs: ["10.0.0.5"], hostIP: "192.0.2.1", startTime: undefined, runtimeName: "containerd" });
 // Partial containers, as a manifest would give them (fromPartial fills the rest).
 type InitInput = { name: string } & Record<string, unknown>;
 const pod = (policy: string, init: InitInput[], apps = ["app"]): Pod => {

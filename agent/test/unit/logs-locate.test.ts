@@ -11,6 +11,7 @@ import { computeStatus, type WorkerNotes } from "../../src/status/compute";
 const notes = (waiting: [string, string][] = []): WorkerNotes => ({
   waiting: new Map(waiting.map(([c, reason]) => [c, { reason, message: "" }])),
   attempts: new Map(),
+  goneTerminated: new Map(),
   podFailure: undefined,
   podProblem: undefined,
   podIPs: [],

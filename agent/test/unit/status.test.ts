@@ -5,7 +5,7 @@ import { Pod } from "@plasmacloud/proto/k8shost";
 import type { ContainerInfo, PodRuntimeState } from "../../src/runtime/types";
 import { computeStatus, type WorkerNotes } from "../../src/status/compute";
 
-const notes = (over: Partial<WorkerNotes> = {}): WorkerNotes => ({ waiting: new Map(), attempts: new Map(), podFailure: undefined, podProblem: undefined, podIPs: ["10.0.0.5"], hostIP: "192.0.2.1", startTime: undefined, runtimeName: "containerd", ...over });
+const notes = (over: Partial<WorkerNotes> = {}): WorkerNotes => ({ waiting: new Map(), attempts: new Map(), goneTerminated: new Map(), podFailure: undefined, podProblem: undefined, podIPs: ["10.0.0.5"], hostIP: "192.0.2.1", startTime: undefined, runtimeName: "containerd", ...over });
 const mkPod = (policy: string, names = ["a"]) => Pod.fromPartial({ metadata: { uid: "u", name: "p", namespace: "n" }, spec: { restartPolicy: policy, containers: names.map((n) => ({ name: n, image: "img" })) } });
 const sandbox = { id: "s1", podUid: "u", pod: { uid: "u", name: "p", namespace: "n", orgId: "o", projectId: "p" }, attempt: 0, ready: true, createdAt: 1, ip: "10.0.0.5", netnsPath: "/x" };
 const ctr = (name: string, state: ContainerInfo["state"], over: Partial<ContainerInfo> = {}): ContainerInfo => ({ id: `${name}-${over.attempt ?? 0}`, sandboxId: "s1", podUid: "u", name, attempt: 0, state, createdAt: 1, startedAt: 1000, finishedAt: state === "exited" ? 2000 : 0, exitCode: 0, reason: "", message: "", image: "img", imageRef: "sha256:x", ...over });
@@ -68,4 +68,21 @@ test("a container waiting in a new sandbox keeps the restart count of its earlie
   const s = computeStatus(mkPod("Always"), { sandboxes: [sandbox], containers: [] }, notes({ attempts: new Map([["a", 3]]) }));
   assert.equal(s.containerStatuses[0]!.restartCount, 3);
   assert.equal(s.containerStatuses[0]!.state?.waiting?.reason, "ContainerCreating");
+});
+
+test("after its sandbox was replaced, a container's last state is how it ended there", () => {
+  const ended = { attempt: 3, state: { waiting: undefined, running: undefined, terminated: { exitCode: 137, signal: 0, reason: "Error", message: "", startedAt: new Date(1000), finishedAt: new Date(2000), containerId: "containerd://old" } } };
+  const gone = new Map([["a", ended]]);
+  // Waiting in the new sandbox, then running there as attempt 4: the old end is the last state.
+  const waitingNew = computeStatus(mkPod("Always"), { sandboxes: [sandbox], containers: [] }, notes({ attempts: new Map([["a", 3]]), goneTerminated: gone }));
+  assert.equal(waitingNew.containerStatuses[0]!.lastState?.terminated?.containerId, "containerd://old");
+  const running = computeStatus(mkPod("Always"), st([ctr("a", "running", { attempt: 4 })]), notes({ goneTerminated: gone }));
+  assert.equal(running.containerStatuses[0]!.restartCount, 4);
+  assert.equal(running.containerStatuses[0]!.lastState?.terminated?.exitCode, 137);
+  // An instance still in the runtime is newer evidence than the remembered one.
+  const crashed = computeStatus(mkPod("Always"), st([ctr("a", "running", { attempt: 5 }), ctr("a", "exited", { attempt: 4, exitCode: 2 })]), notes({ goneTerminated: gone }));
+  assert.equal(crashed.containerStatuses[0]!.lastState?.terminated?.exitCode, 2);
+  // The remembered end never shows as the last state of itself or of something older.
+  const same = computeStatus(mkPod("Always"), st([ctr("a", "running", { attempt: 3 })]), notes({ goneTerminated: gone }));
+  assert.equal(same.containerStatuses[0]!.lastState, undefined);
 });
