@@ -82,9 +82,12 @@ export async function httpGet(a: HTTPGetAction, o: HttpGetOptions): Promise<Prob
 export async function httpExchange(a: HTTPGetAction, o: HttpGetOptions): Promise<HttpResponse> {
   const url = actionURL(a, o);
   const headers = headersOf(a, o.purpose);
-  const deadline = o.timeoutMs > 0 ? AbortSignal.timeout(o.timeoutMs) : undefined;
-  const signals = [deadline, o.signal].filter((s): s is AbortSignal => s !== undefined);
-  // AbortSignal.any only when both are set: a probe (the common case) keeps one plain timeout signal.
+  // A timer cleared on the way out, not AbortSignal.timeout: that one fires (and
+  // makes its DOMException) after every probe, long after the answer came.
+  const deadline = o.timeoutMs > 0 ? new AbortController() : undefined;
+  const timer = deadline && setTimeout(() => deadline.abort(new Error("timeout")), o.timeoutMs);
+  const signals = [deadline?.signal, o.signal].filter((s): s is AbortSignal => s !== undefined);
+  // AbortSignal.any only when both are set: a probe (the common case) keeps one plain signal.
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
   let current = url;
   try {
@@ -97,8 +100,10 @@ export async function httpExchange(a: HTTPGetAction, o: HttpGetOptions): Promise
       current = next;
     }
   } catch (err) {
-    const why = deadline?.aborted ? "context deadline exceeded (Client.Timeout exceeded while awaiting headers)" : (err as Error).message;
+    const why = deadline?.signal.aborted ? "context deadline exceeded (Client.Timeout exceeded while awaiting headers)" : (err as Error).message;
     throw new Error(`Get "${current.href}": ${why}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
