@@ -71,8 +71,8 @@ JSON
   start controlplane "${tsx[@]}" "$repo/stand-ins/src/controlplane/main.ts" --listen "$CP_ADDR" --tokens "$DEV_DIR/tokens.json" --dns 0.0.0.0:5353
   local novanet_args=(--listen "$NOVANET_ADDR" --config "$DEV_DIR/novanet.json" --state "$DEV_DIR/novanet-state.json")
   # ovs: NovaNET programs OVN too; its objects go when it stops (the state file keeps the record).
-  # Services there are OVN load balancers, programmed from the control plane's Services (stand-ins/src/novanet/ovn-lb.ts);
-  # in bridge mode the agent's nftables serve them.
+  # Cluster IPs there are OVN load balancers, programmed from the control plane's Services (stand-ins/src/novanet/ovn-lb.ts),
+  # and node ports the agent's nftables; in bridge mode the agent's nftables serve both.
   [ "$NET_MODE" = ovs ] && novanet_args+=(--ovn-nb "$OVN_NB" --ovn-prefix dev --ovn-remove-on-stop
     --ovn-lb-control-plane "$CP_ADDR" --ovn-lb-token-file "$DEV_DIR/user.token")
   start novanet "${tsx[@]}" "$repo/stand-ins/src/novanet/main.ts" "${novanet_args[@]}"
@@ -177,6 +177,8 @@ down() {
   # routes go with it) in ovs mode, the subnet's bridge in bridge mode.
   [ -S "$PLASMA_RUN_DIR/ovs/db.sock" ] && ovs-vsctl --db="$OVSDB" --timeout=10 --if-exists del-port br-int "$MGMT_IF" || true
   ip link del "nvbr$(printf %s "$SUBNET" | sha256sum | cut -c1-11)" 2>/dev/null || true
+  # The agent keeps its Services table across its own restarts (services.cleanupOnStop off); not past the cluster.
+  nft delete table ip k8shost 2>/dev/null || true
   bash "$repo/scripts/node-stack/down.sh" >/dev/null
   echo "dev cluster stopped (state kept in $DEV_DIR; rm -rf it for a clean start)"
 }

@@ -45,7 +45,7 @@ export interface AgentConfig {
     mode: "runtime" | "novanet";
     novanet: NovanetSettings & { checkSeconds: number };
   };
-  /** Services on this node (services/): kube-proxy's job, with nftables in NovaNET bridge mode. */
+  /** Services on this node (services/): kube-proxy's job, with nftables under NovaNET (in ovs mode: node ports). */
   services: ServicesConfig;
   /** hostPathPrefixes: [] refuses every hostPath; pluginsRegistryDir "" = <rootDir>/plugins_registry;
    *  csiFSGroupPolicy: CSI driver name -> its CSIDriver fsGroupPolicy (unlisted: ReadWriteOnceWithFSType). */

@@ -8,8 +8,9 @@ export const SERVICES_MODES = ["auto", "nftables", "none"] as const;
 export type ServicesMode = (typeof SERVICES_MODES)[number];
 
 export interface ServicesConfig {
-  /** auto: nftables when pods sit on NovaNET's Linux bridges (network.novanet.mode bridge), none
-   *  otherwise (in ovs mode OVN's load balancers are the data path); nftables; none. */
+  /** auto: nftables when pods are NovaNET's (network.mode novanet), none in runtime mode; nftables; none.
+   *  In bridge mode the table is the whole data path; in ovs mode OVN's load balancers serve cluster
+   *  IPs to pods and the table serves what arrives at the node (node ports, load-balancer IPs). */
   mode: ServicesMode;
   /** The control plane's service range: traffic into it that no rule took is refused. */
   serviceCIDR: string;
@@ -41,8 +42,14 @@ export function validateServicesConfig(s: ServicesConfig, invalid: (field: strin
   if (!(s.syncSeconds > 0) || !Number.isFinite(s.syncSeconds)) throw invalid("services.syncSeconds", `must be > 0, got ${s.syncSeconds}`);
 }
 
-/** What `auto` means on this node. */
-export function servicesMode(s: ServicesConfig, network: { mode: string; novanet: { mode: string } }): "nftables" | "none" {
+/**
+ * What `auto` means on this node: nftables in both NovaNET modes. On Linux
+ * bridges every pod's traffic crosses the host's nftables; on OVN it does not,
+ * but node ports and load-balancer IPs arrive at the host all the same
+ * (Antrea's split: its OVS proxy serves cluster IPs, kube-proxy node ports).
+ * In runtime mode the runtime's CNI is on its own.
+ */
+export function servicesMode(s: ServicesConfig, network: { mode: string }): "nftables" | "none" {
   if (s.mode !== "auto") return s.mode;
-  return network.mode === "novanet" && network.novanet.mode === "bridge" ? "nftables" : "none";
+  return network.mode === "novanet" ? "nftables" : "none";
 }

@@ -32,6 +32,8 @@ export interface ServiceProxyOptions {
   /** Services and slices are listed again this often (the safety net under the watches). */
   resyncMs: number;
   nft?: NftTable;
+  /** Off in novanet ovs mode: no pod sits on a Linux bridge, so br_netfilter is not checked. Default on. */
+  bridged?: boolean;
 }
 
 const sameObjects = (e: Existing, r: Rendered): boolean =>
@@ -80,7 +82,7 @@ export class ServiceProxy {
 
   /** Runs until stop(); then removes the table if cleanupOnStop says so. */
   async run(): Promise<void> {
-    this.checkBridgeNetfilter();
+    if (this.o.bridged !== false) this.checkBridgeNetfilter();
     const check = setInterval(() => this.schedule(true), this.o.cfg.syncSeconds * 1000);
     try {
       await Promise.all([this.services.run(), this.slices.run()]);

@@ -21,7 +21,8 @@ export function servicesLoop(cfg: AgentConfig, cp: ControlPlane, log: Logger): S
     slog.info({ configured: cfg.services.mode }, "Services are not programmed on this node (services.mode)");
     return undefined;
   }
-  const proxy = new ServiceProxy({ cp, nodeName: cfg.nodeName, cfg: cfg.services, log: slog, resyncMs: cfg.podResyncSeconds * 1000 });
+  const bridged = !(cfg.network.mode === "novanet" && cfg.network.novanet.mode === "ovs");
+  const proxy = new ServiceProxy({ cp, nodeName: cfg.nodeName, cfg: cfg.services, log: slog, resyncMs: cfg.podResyncSeconds * 1000, bridged });
   slog.info({ mode, table: cfg.services.table, serviceCIDR: cfg.services.serviceCIDR }, "Services programmed with nftables");
   return { podSink: (next) => proxy.pods.tee(next), run: () => proxy.run(), stop: () => proxy.stop() };
 }

@@ -7,18 +7,20 @@ import { servicesMode } from "../../src/services/config";
 
 const novanet = (mode: string) => ({ network: { mode: "novanet", novanet: { serverAddress: "x:1", tokenFile: "/t", mode } } });
 
-test("services default to auto: nftables on NovaNET bridges, nothing in ovs or runtime mode; the table and range are kube-proxy-like", () => {
+test("services default to auto: nftables with NovaNET (bridges; ovs for node ports), nothing in runtime mode; the table and range are kube-proxy-like", () => {
   const d = buildConfig();
   assert.deepEqual(d.services, { mode: "auto", serviceCIDR: "10.96.0.0/16", table: "k8shost", cleanupOnStop: false, syncSeconds: 30 });
   assert.equal(servicesMode(d.services, d.network), "none", "runtime mode");
   const bridge = buildConfig(novanet("bridge"));
   assert.equal(servicesMode(bridge.services, bridge.network), "nftables");
   const ovs = buildConfig(novanet("ovs"));
-  assert.equal(servicesMode(ovs.services, ovs.network), "none");
-  const forced = buildConfig(novanet("ovs"), { services: { mode: "nftables" } });
-  assert.equal(servicesMode(forced.services, forced.network), "nftables");
-  const off = buildConfig(novanet("bridge"), { services: { mode: "none" } });
-  assert.equal(servicesMode(off.services, off.network), "none");
+  assert.equal(servicesMode(ovs.services, ovs.network), "nftables", "ovs mode: node ports arrive at the host");
+  const forced = buildConfig({ services: { mode: "nftables" } });
+  assert.equal(servicesMode(forced.services, forced.network), "nftables", "asked for in runtime mode");
+  for (const mode of ["bridge", "ovs"]) {
+    const off = buildConfig(novanet(mode), { services: { mode: "none" } });
+    assert.equal(servicesMode(off.services, off.network), "none", `none stays none in ${mode} mode`);
+  }
 });
 
 test("a bad services field is named", () => {
