@@ -529,7 +529,7 @@ in
           # mount/umount for tmpfs volumes; systemd-notify for READY=1 and the
           # watchdog (agent/src/observe/sd-notify.ts). Both are looked up in FHS
           # directories first, which NixOS does not have, then on PATH.
-          # nft for Services in bridge mode (agent/src/services, one nft -f - per change).
+          # nft for Services (agent/src/services, one nft -f - per change): all of them in bridge mode, node ports in ovs mode.
           path = [
             pkgs.util-linux
             config.systemd.package

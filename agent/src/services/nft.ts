@@ -1,11 +1,11 @@
 // The one place that runs nft: read which chains, sets and maps the table
-// holds, apply a transaction from stdin (`nft -f -`: atomic, all or nothing),
+// holds (and how many rules and elements), apply a transaction from stdin (`nft -f -`: atomic, all or nothing),
 // delete the table. Argument arrays only; the ruleset goes on stdin.
 import { ExecError, run as defaultRun, type Runner } from "@plasmacloud/common/exec";
 import type { Existing } from "./render";
 
 interface NftJson {
-  nftables?: Array<{ chain?: { name: string }; set?: { name: string }; map?: { name: string } }>;
+  nftables?: Array<{ chain?: { name: string }; set?: { name: string; elem?: unknown[] }; map?: { name: string; elem?: unknown[] }; rule?: { chain: string } }>;
 }
 
 export class NftTable {
@@ -21,11 +21,16 @@ export class NftTable {
       throw err;
     }
     const doc = JSON.parse(out) as NftJson;
-    const e: Existing = { chains: new Set(), sets: new Map() };
+    const counts = { rules: new Map<string, number>(), elements: new Map<string, number>() };
+    const e: Existing = { chains: new Set(), sets: new Map(), counts };
     for (const o of doc.nftables ?? []) {
       if (o.chain) e.chains.add(o.chain.name);
-      else if (o.set) e.sets.set(o.set.name, "set");
-      else if (o.map) e.sets.set(o.map.name, "map");
+      else if (o.rule) counts.rules.set(o.rule.chain, (counts.rules.get(o.rule.chain) ?? 0) + 1);
+      else if (o.set || o.map) {
+        const s = (o.set ?? o.map)!;
+        e.sets.set(s.name, o.set ? "set" : "map");
+        if (s.elem?.length) counts.elements.set(s.name, s.elem.length);
+      }
     }
     return e;
   }

@@ -36,8 +36,12 @@ export interface ServiceProxyOptions {
   bridged?: boolean;
 }
 
+/** The table still holds what was written: the same chains, sets and maps, and as many rules and elements in each (a flushed chain or map shows). */
 const sameObjects = (e: Existing, r: Rendered): boolean =>
-  e.chains.size === r.chains.size && [...r.chains].every((c) => e.chains.has(c)) && e.sets.size === r.sets.size + r.affinitySets.size && [...r.sets, ...r.affinitySets].every((s) => e.sets.has(s));
+  e.chains.size === r.chains.size && [...r.chains].every((c) => e.chains.has(c)) && e.sets.size === r.sets.size + r.affinitySets.size && [...r.sets, ...r.affinitySets].every((s) => e.sets.has(s)) &&
+  (!e.counts || (sameCounts(e.counts.rules, r.counts.rules, r.chains) && sameCounts(e.counts.elements, r.counts.elements, r.sets)));
+
+const sameCounts = (have: Map<string, number>, want: Map<string, number>, names: Set<string>): boolean => [...names].every((n) => (have.get(n) ?? 0) === (want.get(n) ?? 0));
 
 export class ServiceProxy {
   readonly pods: PodIPs;

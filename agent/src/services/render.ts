@@ -28,6 +28,13 @@ export interface Rendered {
   sets: Set<string>;
   /** Affinity sets: kept (with their entries) as long as they are wanted. */
   affinitySets: Set<string>;
+  /** Rules per chain and elements per set or map (affinity sets' are the kernel's): the drift check's counts. */
+  counts: Counts;
+}
+
+export interface Counts {
+  rules: Map<string, number>;
+  elements: Map<string, number>;
 }
 
 const BASE_CHAINS: [string, string][] = [
@@ -58,6 +65,8 @@ export function render(model: ProxyModel, table: string): Rendered {
   const decl: string[] = [];
   const elems: string[] = [];
   const rules: string[] = [];
+  const counts: Counts = { rules: new Map(), elements: new Map() };
+  const bump = (m: Map<string, number>, k: string, n: number): void => void m.set(k, (m.get(k) ?? 0) + n);
   const chain = (name: string, spec = ""): void => {
     chains.add(name);
     decl.push(`add chain ${T} ${name}${spec ? ` { ${spec} }` : ""}`);
@@ -70,8 +79,15 @@ export function render(model: ProxyModel, table: string): Rendered {
     sets.add(name);
     decl.push(`add map ${T} ${name} { type ${key} : verdict;${comment ? ` comment "${comment}";` : ""} }`);
   };
-  const rule = (c: string, r: string): void => void rules.push(`add rule ${T} ${c} ${r}`);
-  const elem = (s: string, e: string[]): void => void (e.length && elems.push(`add element ${T} ${s} { ${e.join(", ")} }`));
+  const rule = (c: string, r: string): void => {
+    rules.push(`add rule ${T} ${c} ${r}`);
+    bump(counts.rules, c, 1);
+  };
+  const elem = (s: string, e: string[]): void => {
+    if (!e.length) return;
+    elems.push(`add element ${T} ${s} { ${e.join(", ")} }`);
+    bump(counts.elements, s, e.length);
+  };
 
   for (const [name, spec] of BASE_CHAINS) chain(name, spec);
   for (const c of ["services", "service-endpoints-check", "nodeport-endpoints-check", "cluster-ips-check", "reject-chain", "mark-for-masquerade", "masquerading"]) chain(c);
@@ -150,13 +166,15 @@ export function render(model: ProxyModel, table: string): Rendered {
   elem("no-endpoint-nodeports", noEndpointNodePorts);
   elem("service-nodeports", nodePorts);
   elem("external-ips", externalIps);
-  return { script: [`add table ${T}`, ...decl, ...elems, ...rules].join("\n") + "\n", chains, sets, affinitySets };
+  return { script: [`add table ${T}`, ...decl, ...elems, ...rules].join("\n") + "\n", chains, sets, affinitySets, counts };
 }
 
 export interface Existing {
   chains: Set<string>;
   /** Sets and maps by name. */
   sets: Map<string, "set" | "map">;
+  /** As the kernel holds them; absent where nothing was counted (a fake in a unit test). */
+  counts?: Counts;
 }
 
 /**

@@ -1,10 +1,10 @@
 // Services on a bridge-mode node, for real: pods behind a Service answer on
 // its cluster IP, balanced, only while ready; a node port answers on the
-// node's address; another tenant's pods are refused; names resolve through
-// the FlashDNS stand-in in the asking pod's tenant only; and the nftables
-// table goes with the last Service. Checked from inside pods (wget,
-// nslookup through CRI exec), from the host (HTTP, `nft list tables`) and in
-// the control-plane stand-in's EndpointSlices.
+// node's address; rules removed by hand come back; another tenant's pods are
+// refused; names resolve through the FlashDNS stand-in in the asking pod's
+// tenant only; and the nftables table goes with the last Service. Checked from
+// inside pods (wget, nslookup through CRI exec), from the host (HTTP, `nft
+// list tables`) and in the control-plane stand-in's EndpointSlices.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -26,7 +26,7 @@ let c: Cluster;
 let userB: ControlPlane;
 let dns: FlashDnsStandIn;
 let upstream: ReturnType<typeof createSocket>;
-clusterPerFile((started) => (c = started), { clusterDNS: [NODE_IP], extraConfig: `services: { mode: nftables, table: ${TABLE}, cleanupOnStop: true }` });
+clusterPerFile((started) => (c = started), { clusterDNS: [NODE_IP], extraConfig: `services: { mode: nftables, table: ${TABLE}, cleanupOnStop: true, syncSeconds: 2 }` });
 
 before(async () => {
   // Root hooks are not awaited one after the other on every Node: wait for the cluster.
@@ -156,6 +156,20 @@ test("the NodePort answers on the node's address, from the host", async () => {
     return res.ok ? (await res.text()).trim() : undefined;
   });
   assert.match(body, /^web-[12]$/);
+});
+
+test("a chain and a map emptied by hand are written again by the periodic check", async () => {
+  const chain = (): string => execFileSync("nft", ["list", "chain", "ip", TABLE, "services"], { encoding: "utf8" });
+  const nodePorts = (): string => execFileSync("nft", ["list", "map", "ip", TABLE, "service-nodeports"], { encoding: "utf8" });
+  const nodePort = webSvc.spec!.ports[0]!.nodePort;
+  assert.match(chain(), /vmap @service-nodeports/);
+  execFileSync("nft", ["flush", "chain", "ip", TABLE, "services"]);
+  execFileSync("nft", ["flush", "map", "ip", TABLE, "service-nodeports"]);
+  assert.doesNotMatch(chain(), /vmap/, "flushed");
+  await waitFor("the services chain and node port map written again", () => /vmap @service-nodeports/.test(chain()) && nodePorts().includes(`. ${nodePort} :`), 20_000);
+  assert.ok((await wget(client, `http://${webSvc.spec!.clusterIp}/`)).ok, "the cluster IP answers again");
+  const res = await fetch(`http://${NODE_IP}:${nodePort}/`, { signal: AbortSignal.timeout(3000) });
+  assert.match((await res.text()).trim(), /^web-[12]$/, "the node port answers again");
 });
 
 test("another tenant's pod is refused on the cluster IP (at once, not timed out); a Service without endpoints refuses too", async () => {
