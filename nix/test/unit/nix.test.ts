@@ -443,7 +443,7 @@ const norm = (v: Json | undefined): string => {
 const DEVIATIONS: Record<string, Record<string, string>> = {
   "k8shost-agent.service": {
     ExecStart: "store paths; the module's unit adds it",
-    Environment: "NODE_OPTIONS=--max-semi-space-size=4: the package runs agent/bin/k8shost-agent, which passes that flag",
+    Environment: "NODE_OPTIONS=--max-semi-space-size=4, MALLOC_ARENA_MAX=2: the package runs agent/bin/k8shost-agent, which sets both",
   },
   "lightningstor-csi.service": {
     ExecStart: "store paths and flags; the module's unit adds it",

@@ -47,7 +47,7 @@ test("k8shost-agent.service: after containerd, notify + watchdog, restarts that 
   const watchdog = timeSpanMs(value(agent, "Service", "WatchdogSec") ?? "0");
   assert.ok(watchdog >= 10_000 && watchdog <= 120_000, `WatchdogSec=${watchdog}ms`);
   assert.equal(value(agent, "Service", "Delegate"), "yes", "the agent manages pod cgroups");
-  assert.deepEqual(values(agent, "Service", "Environment"), ["NODE_OPTIONS=--max-semi-space-size=4"], "the launcher's V8 flag, for a flat RSS");
+  assert.deepEqual(values(agent, "Service", "Environment"), ["NODE_OPTIONS=--max-semi-space-size=4", "MALLOC_ARENA_MAX=2"], "the launcher's V8 flag and malloc arenas, for a flat RSS");
 });
 
 test("lightningstor-csi.service: its flags from the environment file, no device allow-list", () => {
