@@ -86,6 +86,10 @@ JSON
       -addext "subjectAltName=IP:$api_ip,IP:127.0.0.1,DNS:$NODE" -keyout "$DEV_DIR/node-api.key" -out "$DEV_DIR/node-api.crt" 2>/dev/null)
     chmod 644 "$DEV_DIR/node-api.crt"; echo "$api_ip" > "$DEV_DIR/node-api.ip"
   fi
+  # ovs: the same ovn block as containerd's conflist (write_conflist), so the agent's CHECK/GC say what its ADD says.
+  local ovn=""
+  [ "$NET_MODE" = ovs ] && ovn=",
+             ovn: { installedTimeoutMs: 10000, management: { orgId: novanet-system, projectId: node-management, subnetId: node-management, ifname: $MGMT_IF } }"
   cat > "$DEV_DIR/agent.yaml" <<YAML
 nodeName: $NODE
 controlPlane: { address: "$CP_ADDR", tokenFile: $DEV_DIR/node.token }
@@ -96,7 +100,7 @@ clusterDNS: { servers: ["10.96.0.10"], domain: cluster.local }
 server: { address: "$api_ip", port: 10250, certFile: $DEV_DIR/node-api.crt, keyFile: $DEV_DIR/node-api.key }
 network:
   mode: novanet
-  novanet: { pluginPath: $PLASMA_STACK_DIR/cni/bin/novanet, networkName: novanet, serverAddress: "$NOVANET_ADDR", tokenFile: $PLASMA_STACK_DIR/novanet.token, mode: $NET_MODE, ovsdb: "$OVSDB", defaultSubnetId: $SUBNET }
+  novanet: { pluginPath: $PLASMA_STACK_DIR/cni/bin/novanet, networkName: novanet, serverAddress: "$NOVANET_ADDR", tokenFile: $PLASMA_STACK_DIR/novanet.token, mode: $NET_MODE, ovsdb: "$OVSDB", defaultSubnetId: $SUBNET$ovn }
 YAML
   wait_for "the control plane" 20 cli nodes list
   start agent "$repo/agent/bin/k8shost-agent" run --config "$DEV_DIR/agent.yaml"

@@ -23,6 +23,9 @@
 #   novanet.mode                network.novanet.mode
 #   novanet.defaultSubnetId     network.novanet.defaultSubnetId  (null -> "")
 #   cni.binDir                  network.novanet.pluginPath (<binDir>/novanet: the file containerd runs)
+#   novanet.ovn.enable          network.novanet.ovn        (absent when off)
+#   novanet.ovn.installedTimeoutMs          network.novanet.ovn.installedTimeoutMs
+#   novanet.ovn.management.{orgId,projectId,subnetId,ifname}  network.novanet.ovn.management.*
 # and three keys without an option, written out because other units read
 # them from the final settings: rootDir (the CSI driver's socket and
 # registration directories live under it), network.novanet.networkName and
@@ -77,7 +80,27 @@ in
         }
         # The socket of NixOS's ovsdb.service (virtualisation.vswitch), named
         # rather than left to ovs-vsctl's compiled-in default.
-        // (if novanet.mode == "ovs" then { ovsdb = "unix:/run/openvswitch/db.sock"; } else { });
+        // (if novanet.mode == "ovs" then { ovsdb = "unix:/run/openvswitch/db.sock"; } else { })
+        # ovn-controller runs (nix/modules/novanet-ovn.nix): the plugin waits
+        # for it and binds the node's management port.
+        // (
+          if novanet.ovn.enable then
+            {
+              ovn = {
+                installedTimeoutMs = novanet.ovn.installedTimeoutMs;
+                management = {
+                  inherit (novanet.ovn.management)
+                    orgId
+                    projectId
+                    subnetId
+                    ifname
+                    ;
+                };
+              };
+            }
+          else
+            { }
+        );
       }
     else
       { mode = "runtime"; };

@@ -11,8 +11,49 @@
 # nix/test/unit/nix.test.ts parses each plugin entry with the plugin's own
 # parser and compares it with what the agent sends.
 #
+# The `ovn` block (ovn-controller owns br-int) is the agent's camelCase
+# network.novanet.ovn in the plugin's snake_case keys, as the agent's
+# ovnNetConf (agent/src/network/novanet-ovn.ts) writes it; keys the settings
+# leave out are left out (the plugin's defaults are the agent's).
+#
 # Plain builtins only (tested with `nix-instantiate --eval`).
 { novanet }:
+let
+  # The keys of `names` present in `attrs`, renamed.
+  rename =
+    names: attrs:
+    builtins.listToAttrs (
+      builtins.concatMap (
+        n:
+        if attrs ? ${n} then
+          [
+            {
+              name = names.${n};
+              value = attrs.${n};
+            }
+          ]
+        else
+          [ ]
+      ) (builtins.attrNames names)
+    );
+  ovn = novanet.ovn or null;
+  management = if ovn == null then null else ovn.management or null;
+  ovnBlock =
+    rename { installedTimeoutMs = "installed_timeout_ms"; } ovn
+    // (
+      if management == null then
+        { }
+      else
+        {
+          management = rename {
+            orgId = "org_id";
+            projectId = "project_id";
+            subnetId = "subnet_id";
+            ifname = "ifname";
+          } management;
+        }
+    );
+in
 {
   # containerd 1.6/1.7's libcni reads conflists up to 1.0.0.
   cniVersion = "1.0.0";
@@ -36,6 +77,7 @@
       // (
         if novanet.mode == "ovs" && (novanet.ovsdb or "") != "" then { ovsdb = novanet.ovsdb; } else { }
       )
+      // (if novanet.mode == "ovs" && ovn != null then { ovn = ovnBlock; } else { })
     )
     {
       type = "portmap";

@@ -5,6 +5,7 @@
 #   k8shost-netns.service      /run/netns made a shared mount point before containerd
 #   novanet (novanet.enable)   the CNI plugin in containerd's bin dir, its conflist
 #                              in containerd's conf dir; Open vSwitch and br-int in ovs mode
+#   ovn-controller.service     novanet.ovn.enable (ovs mode on OVN): ./novanet-ovn.nix
 #   lightningstor-csi.service  the CSI driver (lightningstor.enable)
 #
 # Option names follow services.k3s (nodeName, nodeIP, nodeLabel/nodeTaint,
@@ -107,6 +108,8 @@ let
     };
 in
 {
+  imports = [ ./novanet-ovn.nix ];
+
   options.services.k8shost-node = {
     enable = lib.mkEnableOption "the PlasmaCloud k8shost worker node (k8shost-agent on containerd)";
 

@@ -2,7 +2,8 @@
 # services.k8shost-node, read without nixpkgs (which these machines cannot
 # fetch). The module is called with a stub `lib` whose mkOption returns its
 # argument marked as an option; the option tree is walked by name only, so
-# types and most defaults are never evaluated. `defaultsOf` names the options
+# types and most defaults are never evaluated. Options of the modules it
+# imports (./novanet-ovn.nix) are merged in. `defaultsOf` names the options
 # whose (literal) defaults the test compares with the agent's.
 #
 #   nix-instantiate --eval --strict --json nix/test/option-paths.nix \
@@ -24,15 +25,27 @@ let
     literalMD = text: text;
     literalExpression = text: text;
   };
-  module' = import module {
-    inherit lib;
-    config = unavailable "config";
-    pkgs = unavailable "pkgs";
-    utils = unavailable "utils";
-  };
-  declared = module'.options.services.k8shost-node;
-
+  load =
+    m:
+    import m {
+      inherit lib;
+      config = unavailable "config";
+      pkgs = unavailable "pkgs";
+      utils = unavailable "utils";
+    };
+  module' = load module;
   isOption = v: builtins.isAttrs v && (v._type or null) == "option";
+  # Option trees merged as the module system does, by name (an option is a leaf).
+  merge =
+    a: b:
+    a
+    // builtins.mapAttrs (
+      n: v: if a ? ${n} && !isOption v && !isOption a.${n} then merge a.${n} v else v
+    ) b;
+  declared = builtins.foldl' (acc: m: merge acc ((load m).options.services.k8shost-node or { })) module'.options.services.k8shost-node (
+    module'.imports or [ ]
+  );
+
   walk =
     prefix: v:
     if isOption v then

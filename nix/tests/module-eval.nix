@@ -3,7 +3,9 @@
 # of the agent's unit), containerd's config passes `containerd config dump`
 # (virtualisation.containerd's own check), and the units carry the directives
 # the node relies on. Also: an option the agent cannot honour (nodeIP) fails
-# the evaluation with its message instead of being dropped.
+# the evaluation with its message instead of being dropped. With
+# novanet.ovn: ovn-controller's unit, the agent after it, the conflist's `ovn`
+# block; refused in bridge mode.
 {
   pkgs,
   nixpkgs,
@@ -64,6 +66,14 @@ let
     };
   };
 
+  ovnOptions = {
+    enable = true;
+    southboundRemote = "tcp:10.0.0.2:6642";
+    encapIP = "10.0.0.7";
+    management.subnetId = "node-management";
+  };
+  ovnNode = lib.recursiveUpdate ovsNode { services.k8shost-node.novanet.ovn = ovnOptions; };
+
   # Assertions are only checked by system.build.toplevel; check them here.
   checked =
     name: node:
@@ -75,6 +85,7 @@ let
 
   ovs = checked "ovs" ovsNode;
   bridge = checked "bridge" bridgeNode;
+  onOvn = checked "ovn" ovnNode;
   unit = config: name: config.systemd.units.${name}.unit;
 
   # An unsupported option must fail, naming itself.
@@ -82,8 +93,17 @@ let
   nodeIPRefused = lib.any (
     a: !a.assertion && lib.hasInfix "nodeIP" a.message
   ) withNodeIP.config.assertions;
+  # OVN without OVS (bridge mode) must fail, naming the mode.
+  withOvnOnBridge = evalNode (lib.recursiveUpdate bridgeNode { services.k8shost-node.novanet.ovn = ovnOptions; });
+  ovnOnBridgeRefused = lib.any (
+    a: !a.assertion && lib.hasInfix "novanet.mode" a.message
+  ) withOvnOnBridge.config.assertions;
 in
 assert lib.assertMsg nodeIPRefused "services.k8shost-node.nodeIP was accepted";
+assert lib.assertMsg ovnOnBridgeRefused "services.k8shost-node.novanet.ovn was accepted in bridge mode";
+assert lib.assertMsg (
+  !(ovs.systemd.services ? ovn-controller) && onOvn.systemd.services ? ovn-controller
+) "ovn-controller must run with novanet.ovn only";
 assert lib.assertMsg (
   ovs.virtualisation.vswitch.enable && !bridge.virtualisation.vswitch.enable
 ) "Open vSwitch must be on in ovs mode only";
@@ -121,5 +141,16 @@ pkgs.runCommand "k8shost-node-module-eval" { nativeBuildInputs = [ pkgs.jq ]; } 
   test -e ${unit bridge "k8shost-agent.service"}
   jq -e '.plugins[0].type == "novanet" and .plugins[0].mode == "ovs" and .plugins[1].type == "portmap"' \
     ${ovs.systemd.tmpfiles.settings."10-k8shost-cni"."/etc/cni/net.d/10-novanet.conflist"."L+".argument}
+  # novanet.ovn: ovn-controller on the system OVS db, after br-int, the agent after it, the conflist's block.
+  ovnc=${unit onOvn "ovn-controller.service"}/ovn-controller.service
+  has $ovnc 'ExecStart=.*/bin/ovn-controller"? "?unix:/run/openvswitch/db\.sock"?'
+  has $ovnc 'ExecStartPre=.*/bin/ovs-vsctl.*external_ids:ovn-remote=tcp:10\.0\.0\.2:6642.*external_ids:ovn-bridge-datapath-type=system"?'
+  has $ovnc 'After=.*k8shost-br-int\.service.*'
+  has $ovnc 'Requires=.*ovs-vswitchd\.service.*'
+  has $ovnc 'Restart=always'
+  has ${unit onOvn "k8shost-agent.service"}/k8shost-agent.service 'After=.*ovn-controller\.service.*'
+  jq -e '.plugins[0].ovn == {"installed_timeout_ms": 10000, "management": {"org_id": "novanet-system", "project_id": "node-management", "subnet_id": "node-management", "ifname": "nvmp0"}}' \
+    ${onOvn.systemd.tmpfiles.settings."10-k8shost-cni"."/etc/cni/net.d/10-novanet.conflist"."L+".argument}
+  jq -e '.plugins[0] | has("ovn") | not' ${ovs.systemd.tmpfiles.settings."10-k8shost-cni"."/etc/cni/net.d/10-novanet.conflist"."L+".argument}
   touch $out
 ''

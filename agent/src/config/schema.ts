@@ -5,6 +5,7 @@ import { hostname } from "node:os";
 import { CodedError } from "@plasmacloud/common/errors";
 import type { Level } from "@plasmacloud/common/log";
 import type { NovanetSettings } from "../network/novanet";
+import { defaultOvnManagement, defaultOvnSettings, OVN_MANAGEMENT_SHAPE, OVN_SHAPE, validateOvnSettings } from "../network/novanet-ovn";
 import { capabilityProblem, unsafeSysctlPatternProblem } from "../pods/linux-names";
 import { parseQuantity } from "../resources/quantity";
 import { defaultServicesConfig, SERVICES_SHAPE, validateServicesConfig, type ServicesConfig } from "../services/config";
@@ -86,7 +87,14 @@ export function defaultConfig(): AgentConfig {
   };
 }
 
-type Shape = "string" | "number" | "boolean" | "string[]" | "record" | { [k: string]: Shape };
+/** A mapping that is absent by default; given (even partly), it starts from `defaults`. null removes it. */
+class OptionalMapping {
+  constructor(readonly shape: { [k: string]: Shape }, readonly defaults: () => object) {}
+}
+
+type Shape = "string" | "number" | "boolean" | "string[]" | "record" | OptionalMapping | { [k: string]: Shape };
+
+const OVN = new OptionalMapping({ ...OVN_SHAPE, management: new OptionalMapping(OVN_MANAGEMENT_SHAPE, defaultOvnManagement) }, defaultOvnSettings);
 
 const shape: { [k: string]: Shape } = {
   nodeName: "string",
@@ -109,7 +117,7 @@ const shape: { [k: string]: Shape } = {
   logLevel: "string",
   network: {
     mode: "string",
-    novanet: { pluginPath: "string", networkName: "string", serverAddress: "string", tokenFile: "string", mode: "string", ovsdb: "string", defaultSubnetId: "string", timeoutSeconds: "number", checkSeconds: "number" },
+    novanet: { pluginPath: "string", networkName: "string", serverAddress: "string", tokenFile: "string", mode: "string", ovsdb: "string", defaultSubnetId: "string", timeoutSeconds: "number", checkSeconds: "number", ovn: OVN },
   },
   services: SERVICES_SHAPE,
   volumes: { hostPathPrefixes: "string[]", pluginsRegistryDir: "string", csiTimeoutSeconds: "number", csiFSGroupPolicy: "record" },
@@ -129,7 +137,10 @@ function overlay(base: Record<string, unknown>, input: unknown, s: { [k: string]
     const field = path ? `${path}.${k}` : k;
     const want = s[k];
     if (want === undefined) throw invalid(field, "unknown field");
-    if (typeof want === "object") {
+    if (want instanceof OptionalMapping) {
+      if (v === null) delete base[k];
+      else overlay((base[k] ??= want.defaults()) as Record<string, unknown>, v, want.shape, field);
+    } else if (typeof want === "object") {
       overlay(base[k] as Record<string, unknown>, v, want, field);
     } else if (want === "string[]") {
       if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw invalid(field, "must be a list of strings");
@@ -216,6 +227,7 @@ function validateNetwork(n: AgentConfig["network"]): void {
   if (nv.mode !== "ovs" && nv.mode !== "bridge") throw invalid("network.novanet.mode", `'${nv.mode}' is not one of ovs, bridge`);
   if (!(nv.timeoutSeconds > 0)) throw invalid("network.novanet.timeoutSeconds", "must be > 0");
   if (!(nv.checkSeconds > 0)) throw invalid("network.novanet.checkSeconds", "must be > 0");
+  validateOvnSettings(nv.ovn, nv.mode, invalid);
   if (n.mode !== "novanet") return;
   if (!nv.pluginPath.startsWith("/")) throw invalid("network.novanet.pluginPath", "must be an absolute path");
   if (!nv.serverAddress) throw invalid("network.novanet.serverAddress", "must be set when network.mode is novanet");

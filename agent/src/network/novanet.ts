@@ -9,6 +9,7 @@ import { POD_ANNOTATIONS_CAPABILITY, TenantKeys } from "@plasmacloud/proto/annot
 import type { NovanetMode, NovanetNetConf } from "@plasmacloud/proto/netconf";
 import type { PodIdentity, SandboxInfo } from "../runtime/types";
 import { invokeCni } from "./cni-exec";
+import { ovnNetConf, type NovanetOvnSettings } from "./novanet-ovn";
 import { RuntimeManagedNetwork } from "./runtime-managed";
 import type { PodNetwork } from "./types";
 
@@ -22,6 +23,8 @@ export interface NovanetSettings {
   ovsdb: string;
   defaultSubnetId: string;
   timeoutSeconds: number;
+  /** ovs mode on OVN's br-int (novanet-ovn.ts); absent: a plain OVS bridge. */
+  ovn?: NovanetOvnSettings;
 }
 
 const IFNAME = "eth0";
@@ -49,6 +52,7 @@ export class NovanetNetwork extends RuntimeManagedNetwork implements PodNetwork 
       type: "novanet",
       mode: this.s.mode,
       ...(this.s.mode === "ovs" && this.s.ovsdb ? { ovsdb: this.s.ovsdb } : {}),
+      ...(this.s.mode === "ovs" && this.s.ovn ? { ovn: ovnNetConf(this.s.ovn) } : {}),
       novanet: { server_addr: this.s.serverAddress, token_file: this.s.tokenFile, timeout_ms: this.s.timeoutSeconds * 1000 },
       ...extra,
     };

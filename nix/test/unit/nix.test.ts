@@ -18,6 +18,7 @@ import { join, relative } from "node:path";
 import { stringify } from "yaml";
 import { buildConfig, defaultConfig } from "../../../agent/src/config/schema";
 import { NovanetNetwork } from "../../../agent/src/network/novanet";
+import { defaultOvnManagement, defaultOvnSettings } from "../../../agent/src/network/novanet-ovn";
 import { parseNetConf } from "../../../cni-plugin/src/config/config";
 import { parseConfig as parseCsiFlags } from "../../../csi-driver/src/config";
 
@@ -267,6 +268,12 @@ const MODULE_ONLY: Record<string, string> = {
   "cni.pluginsPackage": "the reference plugins linked into cni.binDir",
   "novanet.enable": "selects network.mode (checked below)",
   "novanet.package": "the plugin linked into cni.binDir",
+  "novanet.ovn.enable": "adds network.novanet.ovn and ovn-controller (checked below)",
+  "novanet.ovn.package": "ovn-controller's ExecStart (checked below)",
+  "novanet.ovn.southboundRemote": "ovn-controller's Open_vSwitch external_ids (checked below)",
+  "novanet.ovn.encapIP": "ovn-controller's Open_vSwitch external_ids",
+  "novanet.ovn.encapType": "ovn-controller's Open_vSwitch external_ids",
+  "novanet.ovn.systemId": "ovn-controller's Open_vSwitch external_ids",
   "lightningstor.enable": "the CSI driver's unit",
   "lightningstor.package": "the CSI driver's unit",
   "lightningstor.address": "the CSI driver's flags (checked below)",
@@ -340,6 +347,8 @@ test("module defaults and the keys the mapping writes itself are the agent's def
     [["controlPlane", "tokenFile"], d.controlPlane.tokenFile],
     [["novanet", "mode"], d.network.novanet.mode],
     [["cni", "binDir"], d.network.novanet.pluginPath.replace(/\/novanet$/, "")],
+    [["novanet", "ovn", "installedTimeoutMs"], defaultOvnSettings().installedTimeoutMs],
+    [["novanet", "ovn", "management", "ifname"], defaultOvnManagement().ifname],
   ];
   const got = nixEval<{ defaults: { path: string[]; value: Json }[] }>(
     `import ./nix/test/option-paths.nix { defaultsOf = ${nixJson(pairs.map(([p]) => p))}; }`,
@@ -354,9 +363,12 @@ test("module defaults and the keys the mapping writes itself are the agent's def
 
 // --- containerd's conflist ---------------------------------------------------
 
-for (const mode of ["ovs", "bridge"] as const) {
-  test(`novanet conflist (${mode}): the plugin's parser accepts it, and it says what the agent's own CHECK/GC calls say`, async (t) => {
-    const cfg = { ...fixture, novanet: { ...(fixture.novanet as Record<string, Json>), mode } };
+const fixtureNovanet = fixture.novanet as Record<string, Json>;
+const fixtureOvn = fixtureNovanet.ovn as Record<string, Json>;
+
+for (const [mode, ovn] of [["ovs", true], ["ovs", false], ["bridge", false]] as const) {
+  test(`novanet conflist (${mode}${ovn ? " on OVN" : ""}): the plugin's parser accepts it, and it says what the agent's own CHECK/GC calls say`, async (t) => {
+    const cfg = { ...fixture, novanet: { ...fixtureNovanet, mode, ovn: { ...fixtureOvn, enable: ovn } } };
     const settings = settingsFor(cfg);
     const novanetSettings = (settings.network as Record<string, Json>).novanet;
     const conflist = nixEval<{ cniVersion: string; name: string; plugins: Record<string, Json>[] }>(
@@ -368,6 +380,9 @@ for (const mode of ["ovs", "bridge"] as const) {
     const netconf = { cniVersion: conflist.cniVersion, name: conflist.name, ...entry };
     const parsed = parseNetConf(JSON.stringify(netconf), []);
     assert.equal(parsed.mode, mode);
+    // On OVN the plugin waits for ovn-installed and binds the node's management port, as the options say.
+    const m = fixtureOvn.management as Record<string, Json>;
+    assert.deepEqual(parsed.ovn, ovn ? { installedTimeoutMs: fixtureOvn.installedTimeoutMs, management: m } : undefined);
 
     // What the agent sends novanet itself: capture a GC call's stdin.
     const dir = tempDir(t);
@@ -385,6 +400,98 @@ for (const mode of ["ovs", "bridge"] as const) {
     assert.deepEqual(ours, theirs, "containerd's conflist and the agent's CHECK/GC config differ");
   });
 }
+
+// --- ovn-controller (novanet.ovn) ---------------------------------------------
+
+type OvnSpec = {
+  assertions: { assertion: boolean; message: string }[];
+  service: { after: string[]; requires: string[]; before: string[]; wantedBy: string[]; environment: Record<string, string>; externalIds: string[]; controller: string[]; serviceConfig: Record<string, Json> };
+};
+const VSWITCH = "/nix/store/00000000000000000000000000000000-openvswitch-3.4.1";
+
+function ovnSpec(cfg: Record<string, Json>): OvnSpec {
+  return nixEval<OvnSpec>(`import ./nix/lib/novanet-ovn.nix { cfg = ${nixJson(cfg)}; vswitchPackage = ${JSON.stringify(VSWITCH)}; }`);
+}
+const withNovanet = (novanet: Record<string, Json>, ovn: Record<string, Json> = {}): Record<string, Json> => ({ ...fixture, novanet: { ...fixtureNovanet, ...novanet, ovn: { ...fixtureOvn, ...ovn } } });
+const failed = (spec: OvnSpec): string[] => spec.assertions.filter((a) => !a.assertion).map((a) => a.message);
+
+test("novanet.ovn: refused without novanet's ovs mode or without its required options, with a message naming them", () => {
+  assert.deepEqual(failed(ovnSpec(fixture)), []);
+  assert.deepEqual(failed(ovnSpec(withNovanet({ mode: "bridge" }, { enable: false }))), [], "off, nothing is asked of bridge mode");
+  for (const [why, cfg, pattern] of [
+    ["bridge mode", withNovanet({ mode: "bridge" }), /novanet\.ovn needs novanet\.enable and novanet\.mode = "ovs".*mode is "bridge"/],
+    ["novanet off", withNovanet({ enable: false }), /novanet\.ovn needs novanet\.enable and novanet\.mode = "ovs"/],
+    ["no southbound db", withNovanet({}, { southboundRemote: "" }), /needs southboundRemote/],
+    ["no tunnel address (nodeIP, its default, is null)", withNovanet({}, { encapIP: null }), /encapIP/],
+    ["no management subnet", withNovanet({}, { management: { ...(fixtureOvn.management as Record<string, Json>), subnetId: "" } }), /management\.subnetId must be set/],
+  ] as const) {
+    const messages = failed(ovnSpec(cfg));
+    assert.equal(messages.length, 1, `${why}: ${messages.join("; ")}`);
+    assert.match(messages[0]!, pattern, why);
+  }
+});
+
+test("ovn-controller unit: after OVS and br-int, before the agent; the chassis' external_ids from the options; the agent's OVS db", () => {
+  const { service } = ovnSpec(fixture);
+  for (const dep of ["ovs-vswitchd.service", "k8shost-br-int.service"]) {
+    assert.ok(service.after.includes(dep) && service.requires.includes(dep), `ovn-controller after and requiring ${dep}`);
+  }
+  assert.ok(service.before.includes("k8shost-agent.service"));
+  assert.ok(service.wantedBy.includes("multi-user.target"));
+  assert.equal(service.serviceConfig.Restart, "always");
+  // The br-int oneshot it requires is the module's.
+  assert.match(readFileSync(join(repo, "nix/modules/k8shost-node.nix"), "utf8"), /systemd\.services\.k8shost-br-int = \{/);
+
+  const settings = buildConfig(settingsFor(fixture));
+  const ovsdb = settings.network.novanet.ovsdb;
+  assert.equal(ovsdb, "unix:/run/openvswitch/db.sock");
+  // ExecStart: ovn-controller of the option's package against the db the plugin uses.
+  assert.deepEqual(service.controller, [`${fixtureOvn.package as string}/bin/ovn-controller`, ovsdb]);
+  assert.equal(service.environment.OVS_RUNDIR, "/run/openvswitch", "where ovn-controller finds br-int.mgmt");
+
+  // ExecStartPre: ovs-vsctl set Open_vSwitch . external_ids:... (as scripts/node-stack/ovn.sh, on the kernel datapath).
+  const [vsctl, db, , ...rest] = service.externalIds;
+  assert.equal(vsctl, `${VSWITCH}/bin/ovs-vsctl`);
+  assert.equal(db, `--db=${ovsdb}`);
+  assert.deepEqual(rest.slice(0, 3), ["set", "Open_vSwitch", "."]);
+  const ids = Object.fromEntries(rest.slice(3).map((a) => {
+    const m = /^external_ids:([^=]+)=(.*)$/.exec(a);
+    assert.ok(m, a);
+    return [m[1]!, m[2]!];
+  }));
+  const plugin = parseNetConf(JSON.stringify({ cniVersion: "1.0.0", name: "n", type: "novanet", novanet: { server_addr: "x:1" } }), []);
+  assert.deepEqual(ids, {
+    "system-id": fixtureOvn.systemId,
+    "ovn-remote": fixtureOvn.southboundRemote,
+    "ovn-encap-type": fixtureOvn.encapType,
+    "ovn-encap-ip": fixtureOvn.encapIP,
+    "ovn-bridge": plugin.bridge,
+    "ovn-bridge-datapath-type": "system",
+  });
+});
+
+test("novanet-ovn module (its config, with a stub lib): the unit runs the spec's commands, the agent is ordered after it, nothing without novanet.ovn", () => {
+  type Services = Record<string, { after?: string[]; wants?: string[]; requires?: string[]; serviceConfig?: Record<string, Json> }>;
+  const moduleConfig = (cfg: Record<string, Json>) =>
+    nixEval<{ assertions?: { assertion: boolean }[]; systemd?: { services: Services } }>(`
+      (import ./nix/modules/novanet-ovn.nix {
+        lib = { mkIf = c: v: if c then v else { }; mkOption = o: o; mkEnableOption = d: { }; types = throw "no types"; literalExpression = t: t; };
+        config = { services.k8shost-node = ${nixJson(cfg)}; virtualisation.vswitch.package = ${JSON.stringify(VSWITCH)}; };
+        pkgs = throw "no pkgs";
+        utils.escapeSystemdExecArgs = args: args;
+      }).config`);
+  const { service } = ovnSpec(fixture);
+  const on = moduleConfig(fixture);
+  const unit = on.systemd!.services["ovn-controller"]!;
+  assert.deepEqual(unit.serviceConfig!.ExecStartPre, service.externalIds);
+  assert.deepEqual(unit.serviceConfig!.ExecStart, service.controller);
+  assert.deepEqual(unit.after, service.after);
+  assert.deepEqual(unit.requires, service.requires);
+  const agent = on.systemd!.services["k8shost-agent"]!;
+  assert.ok(agent.after?.includes("ovn-controller.service") && agent.wants?.includes("ovn-controller.service"), "the agent after (and wanting) ovn-controller");
+  assert.equal(on.assertions?.length, ovnSpec(fixture).assertions.length);
+  assert.deepEqual(moduleConfig(withNovanet({}, { enable: false })), {});
+});
 
 // --- the CSI driver ----------------------------------------------------------
 
