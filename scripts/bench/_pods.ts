@@ -96,8 +96,26 @@ function threadsCpuNs(pid: number): number {
   return ns;
 }
 
+/** CPU time (schedstat, ns) per kind of thread: the JS main thread, V8's helpers (GC, compiler), libuv's pool (fs), the rest. */
+function threadKindsNs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${t}/comm`, "utf8").trim();
+      const ns = Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]);
+      const kind = t === String(pid) ? "main (JS)" : comm.startsWith("V8") ? "V8 helpers" : comm.startsWith("libuv") ? "libuv pool" : "other";
+      out.set(kind, (out.get(kind) ?? 0) + ns);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
 export interface IdleRun {
   cpuPct: number;
+  /** The window's CPU by kind of thread, % of one core. */
+  byThreadPct: Map<string, number>;
   /** CPU % of each second of the window (the resync shows as a burst among quiet seconds). */
   perSecondPct: number[];
   rssMaxMiB: number;
@@ -113,6 +131,7 @@ export async function idleWindow(pid: number, metricsUrl: string, windowMs: numb
   };
   const before = await calls();
   const a = procStat(pid);
+  const kinds0 = threadKindsNs(pid);
   const t0 = performance.now();
   let rssMax = a.rssBytes;
   const perSecondPct: number[] = [];
@@ -125,10 +144,12 @@ export async function idleWindow(pid: number, metricsUrl: string, windowMs: numb
     last = now;
   }
   const b = procStat(pid);
+  const kinds1 = threadKindsNs(pid);
   const secs = (performance.now() - t0) / 1000;
+  const byThreadPct = new Map([...kinds1].map(([k, ns]) => [k, ((ns - (kinds0.get(k) ?? 0)) / 1e9 / secs) * 100] as const));
   const after = await calls();
   const perSec = new Map([...after].map(([m, n]) => [m, (n - (before.get(m) ?? 0)) / secs] as const).filter(([, r]) => r > 0));
-  return { cpuPct: ((b.cpuSeconds - a.cpuSeconds) / secs) * 100, perSecondPct, rssMaxMiB: rssMax / 2 ** 20, rssEndMiB: b.rssBytes / 2 ** 20, criCallsPerSec: perSec };
+  return { cpuPct: ((b.cpuSeconds - a.cpuSeconds) / secs) * 100, byThreadPct, perSecondPct, rssMaxMiB: rssMax / 2 ** 20, rssEndMiB: b.rssBytes / 2 ** 20, criCallsPerSec: perSec };
 }
 
 /** The agent's own pod start SLI from its /metrics: observations and their mean (s). */

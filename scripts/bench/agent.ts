@@ -169,6 +169,8 @@ export async function run(): Promise<void> {
     const perResync = runs.map((r, i) => ((r.cpuPct - quiet[i]!) * 2 * RESYNC_S) / 100 / 2);
     console.log(`  of which: the quiet seconds (relist) ${mmm(quiet, 2)} % of one core; each resync period's burst (${big.running} pod syncs, a pod list, ${RESYNC_S / 10} heartbeats) ${mmm(perResync.map((x) => x * 1000))} ms of CPU`);
     if (RESYNC_S !== 60) console.log(`  computed for the default 60 s resync (quiet + one burst per 60 s; heartbeats under-counted): ${mmm(runs.map((_, i) => quiet[i]! + (perResync[i]! / 60) * 100), 2)} % of one core`);
+    const kinds = [...new Set(runs.flatMap((r) => [...r.byThreadPct.keys()]))].sort();
+    console.log(`  by thread (% of one core): ${kinds.map((k) => `${k} ${mmm(runs.map((r) => r.byThreadPct.get(k) ?? 0), 2)}`).join("; ")}`);
     const methods = [...new Set(runs.flatMap((r) => [...r.criCallsPerSec.keys()]))].sort();
     console.log(`  CRI calls/s while idle (median): ${methods.map((m) => `${m} ${median(runs.map((r) => r.criCallsPerSec.get(m) ?? 0)).toFixed(2)}`).join(", ")}`);
     await deletePods(c, big.names);
