@@ -31,7 +31,7 @@
 # registration directories live under it), network.novanet.networkName and
 # network.novanet.timeoutSeconds (containerd's conflist must say what the
 # agent's own CHECK and GC calls say). Their values are the agent's defaults;
-# nix/test/unit/nix.test.ts fails when they drift apart.
+# nix/test/unit/module.test.ts fails when they drift apart.
 #
 # Plain builtins only, no nixpkgs `lib`: the tests evaluate this file with
 # `nix-instantiate --eval`, where nixpkgs cannot be fetched.

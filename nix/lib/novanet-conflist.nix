@@ -8,7 +8,7 @@
 # does not send (cacheDir, mtu, logFile, bridge) are left out on purpose:
 # CHECK and GC would otherwise look at a different cache or bridge than ADD.
 # The shape is NovanetNetConf of proto/src/contracts/netconf.ts;
-# nix/test/unit/nix.test.ts parses each plugin entry with the plugin's own
+# nix/test/unit/module.test.ts parses each plugin entry with the plugin's own
 # parser and compares it with what the agent sends.
 #
 # The `ovn` block (ovn-controller owns br-int) is the agent's camelCase

@@ -1,7 +1,7 @@
 # The systemd policy of the node's services: what packaging/systemd/*.service
 # (the units of the node tarball) say, in NixOS's terms. The module adds what
 # is specific to a NixOS host (ExecStart with store paths, `path`, the
-# environment file); nix/test/unit/nix.test.ts compares these directives
+# environment file); nix/test/unit/module.test.ts compares these directives
 # with packaging/systemd/ and fails on a difference that is not listed there
 # with its reason.
 #
