@@ -123,12 +123,15 @@ export interface IdleRun {
   criCallsPerSec: Map<string, number>;
 }
 
+/** The agent's CRI calls so far, by method, from its /metrics. */
+export async function criCalls(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  return new Map([...text.matchAll(/^k8shost_agent_cri_call_duration_seconds_count\{method="(\w+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
+}
+
 /** The agent's CPU (% of one core) and RSS (sampled every second) over the window; CRI calls from its /metrics. */
 export async function idleWindow(pid: number, metricsUrl: string, windowMs: number): Promise<IdleRun> {
-  const calls = async (): Promise<Map<string, number>> => {
-    const text = await (await fetch(metricsUrl)).text();
-    return new Map([...text.matchAll(/^k8shost_agent_cri_call_duration_seconds_count\{method="(\w+)"\} (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
-  };
+  const calls = (): Promise<Map<string, number>> => criCalls(metricsUrl);
   const before = await calls();
   const a = procStat(pid);
   const kinds0 = threadKindsNs(pid);

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { CONTAINERD_SOCK, TEST_SUBNET, BUSYBOX, startCluster, waitFor, type Cluster } from "../../agent/test/helpers/cluster";
 import { purgeNode } from "../../agent/test/helpers/cri";
 import { floorBurst } from "./_floor";
-import { PHASES, agentBurst, agentSli, deletePods, idleWindow, phasesOf, type Burst, type IdleRun, type Phases } from "./_pods";
+import { PHASES, agentBurst, agentSli, criCalls, deletePods, idleWindow, phasesOf, type Burst, type IdleRun, type Phases } from "./_pods";
 import { envInt, machineLine, median, mmm, pct, shuffled, table } from "./_stats";
 import { startStockNode, type StockNode } from "./_stock";
 
@@ -41,12 +41,16 @@ const LABEL: Record<Side, string> = {
 };
 
 /** One repetition: each side starts `count` pods at once, in a shuffled order; the agent's pods are deleted after. */
-async function repetition(c: Cluster, stock: StockNode, count: number, tag: string, seed: number): Promise<{ ms: Record<Side, number[]>; phases: Phases[] }> {
+async function repetition(c: Cluster, stock: StockNode, count: number, tag: string, seed: number): Promise<{ ms: Record<Side, number[]>; phases: Phases[]; calls: Map<string, number> }> {
   const ms = {} as Record<Side, number[]>;
   let phases: Phases[] = [];
+  let calls = new Map<string, number>();
   const steps: Record<Side, () => Promise<void>> = {
     agent: async () => {
+      const before = await criCalls(metricsUrlOf(c));
       const b = await agentBurst(c, `${tag}-`, count, 120_000);
+      const after = await criCalls(metricsUrlOf(c));
+      calls = new Map([...after].map(([m, n]) => [m, (n - (before.get(m) ?? 0)) / count] as const).filter(([, x]) => x > 0));
       if (b.running !== count) throw new Error(`bench: only ${b.running} of ${count} pods reached Running`);
       ms.agent = b.times;
       await deletePods(c, b.names);
@@ -56,7 +60,7 @@ async function repetition(c: Cluster, stock: StockNode, count: number, tag: stri
     stock: async () => void (ms.stock = await floorBurst({ socket: stock.socket, image: BUSYBOX, subnet: TEST_SUBNET }, count, `stock-${tag}`)),
   };
   for (const s of shuffled(SIDES, seed)) await steps[s]();
-  return { ms, phases };
+  return { ms, phases, calls };
 }
 
 /** The agent's /metrics, from the newest start line in its output. */
@@ -105,8 +109,10 @@ export async function run(): Promise<void> {
     const p50: Record<Side, number[]> = { agent: [], same: [], stock: [] };
     const p99: Record<Side, number[]> = { agent: [], same: [], stock: [] };
     const burstPhases: Phases[][] = [];
+    const burstCalls: Map<string, number>[] = [];
     for (let i = 0; i < REPS; i++) {
       const r = await repetition(c, stock, N, `b${i}`, i + 11);
+      burstCalls.push(r.calls);
       for (const s of SIDES) {
         p50[s].push(pct(r.ms[s], 50));
         p99[s].push(pct(r.ms[s], 99));
@@ -122,6 +128,9 @@ export async function run(): Promise<void> {
     console.log(table([["", "p50", "p99"], ...SIDES.map((s) => [LABEL[s], mmm(p50[s]), mmm(p99[s])]),
       ["agent / same-CNI floor (target p99 <= 1.15x)", mmm(within(p50.agent, p50.same), 2, "x"), mmm(within(p99.agent, p99.same), 2, "x")],
       ["agent / stock floor (target p99 <= 1.3x)", mmm(within(p50.agent, p50.stock), 2, "x"), mmm(within(p99.agent, p99.stock), 2, "x")]]));
+    // The floor makes 4 per pod (RunPodSandbox, ImageStatus, CreateContainer, StartContainer); the rest is the agent's reading.
+    const callMethods = [...new Set(burstCalls.flatMap((m) => [...m.keys()]))].sort();
+    console.log(`  the agent's CRI calls per pod while starting ${N} (median over repetitions, relists included): ${callMethods.map((m) => `${m} ${median(burstCalls.map((x) => x.get(m) ?? 0)).toFixed(2)}`).join(", ")}`);
 
     // The last repetition's pods stay for the idle windows.
     const bigs: Burst[] = [];

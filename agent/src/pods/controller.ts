@@ -4,7 +4,7 @@
 // node are removed, but only after a complete list from the control plane.
 import { errorMessage } from "@plasmacloud/common/errors";
 import type { Logger } from "@plasmacloud/common/log";
-import type { Pod } from "@plasmacloud/proto/k8shost";
+import { Pod } from "@plasmacloud/proto/k8shost";
 import type { PodSink } from "../controlplane/podsource";
 import type { AgentMetrics } from "../observe/metrics";
 import type { PodStartTracker } from "../observe/pod-start";
@@ -83,8 +83,13 @@ export class PodController implements PodSink {
         if (s.lastState?.terminated) w.notes.goneTerminated.set(s.name, { attempt: Math.max(0, s.restartCount - 1), state: s.lastState });
       }
     }
+    const prev = w.pod;
     w.pod = pod;
     w.lastPod = pod;
+    // The echo of our own status push changes nothing the sync reads (the
+    // kubelet's pod config takes it as a status reconcile, not a sync); a
+    // phase change does: a finished pod gives its sandbox back.
+    if (!fresh && prev && prev.status?.phase === pod.status?.phase && sameDesired(prev, pod)) return;
     this.queue.enqueue(uid);
   }
 
@@ -188,4 +193,10 @@ export class PodController implements PodSink {
     this.halt.abort();
     this.queue.stop();
   }
+}
+
+/** Spec and metadata the same, resource version aside: what the pod asks of the node did not change. */
+function sameDesired(a: Pod, b: Pod): boolean {
+  const desired = (p: Pod): Uint8Array => Pod.encode(Pod.fromPartial({ metadata: { ...p.metadata, resourceVersion: "" }, spec: p.spec })).finish();
+  return Buffer.from(desired(a)).equals(desired(b));
 }
