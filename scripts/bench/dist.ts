@@ -22,4 +22,6 @@ export async function run(): Promise<void> {
     const size = `${(statSync(path).size / 2 ** 20).toFixed(1)} MiB`;
     console.log(`  ${t.name.padEnd(20)} ${size.padStart(10)}  ${fmt(tm).padStart(15)}   ${(tm.median / node.median).toFixed(2)}x`);
   }
+  // arm64: size only (start-up here would time qemu's emulation, not the executable).
+  for (const t of targets) console.log(`  ${`arm64/${t.name}`.padEnd(20)} ${`${(statSync(join(dist, "linux-arm64", t.name)).size / 2 ** 20).toFixed(1)} MiB`.padStart(10)}`);
 }

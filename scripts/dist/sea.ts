@@ -1,8 +1,9 @@
 // Turns a TypeScript entry into one Node single-executable application (SEA):
 // esbuild bundles the entry and everything it imports into one CommonJS file,
 // `node --experimental-sea-config` makes a blob of it, and postject injects
-// that blob into a copy of this Node binary. The result needs nothing on the
-// node: no Node, no node_modules, no TypeScript, no download at build time.
+// that blob into a copy of this Node binary (or of another architecture's Node
+// of the same version: ForeignNode). The result needs nothing on the node: no
+// Node, no node_modules, no TypeScript, no download at build time.
 // The recipe of cni-plugin/scripts/build.mjs, in one place for every program
 // `npm run dist` builds.
 import { execFile } from "node:child_process";
@@ -36,6 +37,19 @@ export interface SeaBuild {
   useCodeCache?: boolean;
   /** Run against the new executable before it replaces `out`: a build that cannot start fails here. */
   smoke: { args: string[]; env?: Record<string, string>; expect: RegExp };
+  /** Another architecture's Node to inject into instead of this one (see ForeignNode). */
+  node?: ForeignNode;
+}
+
+/**
+ * A Node binary of another architecture (linux-arm64). The blob carries the bundle's source
+ * only: a V8 code cache or start-up snapshot is made by, and only valid for, the building
+ * Node's architecture, so useCodeCache must be false.
+ */
+export interface ForeignNode {
+  binary: string;
+  /** Runs it here for the smoke run (qemu-user), or why it cannot: then the smoke run is skipped, saying so. */
+  runner: { prefix: string[]; env: Record<string, string> } | { missing: string };
 }
 
 /** Bundles `entry` into one CommonJS file a SEA can run; returns its path. */
@@ -69,7 +83,8 @@ export async function bundleForSea(entry: string, outfile: string, plugins: Plug
 }
 
 /** Injects `bundle` into a copy of this Node binary as `out`, after a smoke run. */
-export async function injectSea(bundle: string, out: string, workDir: string, o: Pick<SeaBuild, "smoke" | "useCodeCache">): Promise<void> {
+export async function injectSea(bundle: string, out: string, workDir: string, o: Pick<SeaBuild, "smoke" | "useCodeCache" | "node">): Promise<void> {
+  if (o.node && o.useCodeCache !== false) throw new Error(`${out}: a SEA for another architecture's Node needs useCodeCache: false`);
   const blob = join(workDir, "sea-prep.blob");
   const cfg = join(workDir, "sea-config.json");
   writeFileSync(cfg, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: o.useCodeCache ?? true }));
@@ -78,14 +93,19 @@ export async function injectSea(bundle: string, out: string, workDir: string, o:
   await execFileP(process.execPath, ["--experimental-sea-config", cfg], { env });
   const tmp = `${out}.tmp`;
   try {
-    copyFileSync(process.execPath, tmp);
+    copyFileSync(o.node?.binary ?? process.execPath, tmp);
     chmodSync(tmp, 0o755);
     // postject's CLI, output captured: its ELF library prints harmless warnings about Node's notes.
     const postject = join(dirname(require.resolve("postject/package.json")), "dist", "cli.js");
     await execFileP(process.execPath, [postject, tmp, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], { env, maxBuffer: 64 << 20 });
     // Proves it starts before it replaces anything.
-    const { stdout, stderr } = await execFileP(tmp, o.smoke.args, { env: { ...env, ...o.smoke.env } });
-    if (!o.smoke.expect.test(stdout)) throw new Error(`${out}: smoke run '${o.smoke.args.join(" ")}' printed ${JSON.stringify(stdout)} ${JSON.stringify(stderr)}`);
+    const runner = o.node ? o.node.runner : { prefix: [], env: {} };
+    if ("missing" in runner) console.log(`dist: ${out}: smoke run skipped: ${runner.missing}`);
+    else {
+      const [cmd, ...args] = [...runner.prefix, tmp, ...o.smoke.args];
+      const { stdout, stderr } = await execFileP(cmd!, args, { env: { ...env, ...runner.env, ...o.smoke.env } });
+      if (!o.smoke.expect.test(stdout)) throw new Error(`${out}: smoke run '${o.smoke.args.join(" ")}' printed ${JSON.stringify(stdout)} ${JSON.stringify(stderr)}`);
+    }
     renameSync(tmp, out);
   } finally {
     rmSync(tmp, { force: true });

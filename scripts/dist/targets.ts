@@ -1,11 +1,13 @@
-// The three executables `npm run dist` makes: inputs, build and how each tells
-// its version (shared with the bench, which times that version query).
+// The three executables `npm run dist` makes, for linux-x64 (dist/<name>) and
+// linux-arm64 (dist/linux-arm64/<name>): inputs, builds and how each tells its
+// version (shared with the bench, which times that version query).
 import { execFile } from "node:child_process";
 import { chmodSync, copyFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { buildSea } from "./sea";
+import { arm64Node, arm64Runner } from "./arm64";
+import { buildSea, type SeaBuild } from "./sea";
 import type { Probe } from "./timings";
 
 const execFileP = promisify(execFile);
@@ -21,18 +23,30 @@ export interface Target {
   name: string;
   inputs: string[];
   build(out: string): Promise<void>;
+  /** The same program for linux-arm64. */
+  buildArm64(out: string): Promise<void>;
   /** How the executable tells its version: a flag, or for a CNI plugin the spec's VERSION verb. */
   version: Pick<Probe, "args" | "env">;
+}
+
+/** A Node SEA of `entry` for either architecture: the same bundle, injected into this Node or
+ *  into the linux-arm64 Node of its version (scripts/dist/arm64.ts), the latter without a code cache. */
+function sea(name: string, entry: string, o: Pick<SeaBuild, "optionalRequires" | "useCodeCache" | "smoke">): Pick<Target, "build" | "buildArm64"> {
+  return {
+    build: (out) => buildSea({ entry, out, workDir: join(work, name), ...o }),
+    buildArm64: async (out) => buildSea({
+      entry, out, workDir: join(work, `${name}-linux-arm64`), ...o,
+      useCodeCache: false,
+      node: { binary: await arm64Node(work), runner: arm64Runner() },
+    }),
+  };
 }
 
 export const targets: Target[] = [
   {
     name: "k8shost-agent",
     inputs: [...SHARED, at("agent/src"), at("agent/package.json")],
-    build: (out) => buildSea({
-      entry: at("agent/src/main.ts"),
-      out,
-      workDir: join(work, "k8shost-agent"),
+    ...sea("k8shost-agent", at("agent/src/main.ts"), {
       // systeminformation requires these inside try/catch, on macOS only; ws tries its
       // native helpers the same way and falls back to its own JS (the node API's streams).
       optionalRequires: ["osx-temperature-sensor", "macos-temperature-sensor", "bufferutil", "utf-8-validate"],
@@ -46,10 +60,7 @@ export const targets: Target[] = [
   {
     name: "lightningstor-csi",
     inputs: [...SHARED, at("csi-driver/src"), at("csi-driver/package.json")],
-    build: (out) => buildSea({
-      entry: at("csi-driver/src/main.ts"),
-      out,
-      workDir: join(work, "lightningstor-csi"),
+    ...sea("lightningstor-csi", at("csi-driver/src/main.ts"), {
       smoke: { args: ["--version"], expect: /^lightningstor-csi \d/ },
     }),
     version: { args: ["--version"] },
@@ -63,6 +74,11 @@ export const targets: Target[] = [
       copyFileSync(at("cni-plugin/dist/novanet"), `${out}.tmp`);
       chmodSync(`${out}.tmp`, 0o755);
       renameSync(`${out}.tmp`, out);
+    },
+    // bun cross-compiles it with its aarch64 runtime from the npm registry (offline too);
+    // the build's smoke run goes through qemu-user when the host has it.
+    async buildArm64(out) {
+      await execFileP(process.execPath, ["cni-plugin/scripts/build.mjs"], { cwd: repo, env: { ...process.env, NOVANET_ARCH: "arm64", NOVANET_BUILD: "bun", NOVANET_OUT: out } });
     },
     version: { args: [], env: { CNI_COMMAND: "VERSION" } },
   },

@@ -30,16 +30,17 @@ export function startupMs(p: Probe, runs = 5): Timing {
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
-/** The table `npm run dist` ends with. */
-export function report(probes: Probe[], tarball: string, runs = 5): string {
+/** The table `npm run dist` ends with; `sizeOnly`: executables listed by size, not started (arm64 ones, emulated here). */
+export function report(probes: Probe[], tarballs: string[], sizeOnly: { name: string; path: string }[] = [], runs = 5): string {
   const rows = probes.map((p) => {
     const t = startupMs(p, runs);
     const how = `${Object.entries(p.env ?? {}).map(([k, v]) => `${k}=${v} `).join("")}${p.name} ${p.args.join(" ")}`.trim();
-    return `  ${p.name.padEnd(18)} ${mib(statSync(p.path).size).padStart(10)}   ${[t.min, t.median, t.max].map((x) => x.toFixed(0)).join(" / ").padStart(15)} ms   (${how})`;
+    return `  ${p.name.padEnd(23)} ${mib(statSync(p.path).size).padStart(10)}   ${[t.min, t.median, t.max].map((x) => x.toFixed(0)).join(" / ").padStart(15)} ms   (${how})`;
   });
   return [
-    `  ${"executable".padEnd(18)} ${"size".padStart(10)}   start-up min / median / max of ${runs} runs`,
+    `  ${"executable".padEnd(23)} ${"size".padStart(10)}   start-up min / median / max of ${runs} runs`,
     ...rows,
-    `  ${"tarball".padEnd(18)} ${mib(statSync(tarball).size).padStart(10)}   ${tarball}`,
+    ...sizeOnly.map((e) => `  ${e.name.padEnd(23)} ${mib(statSync(e.path).size).padStart(10)}   ${"(not started)".padStart(15)}`),
+    ...tarballs.map((t) => `  ${"tarball".padEnd(23)} ${mib(statSync(t).size).padStart(10)}   ${t}`),
   ].join("\n");
 }

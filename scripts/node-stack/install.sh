@@ -8,6 +8,7 @@ pkgs=(containerd runc containernetworking-plugins docker-registry skopeo busybox
       ovn-central ovn-host   # OVN NB/SB/northd and ovn-controller (ovn.sh)
       nftables               # nft: the agent's Services in bridge mode (agent/src/services), as kube-proxy's nftables mode
       qemu-user-static libc6-arm64-cross  # run the arm64 novanet build here (packaging test, build smoke run)
+      libstdc++6-arm64-cross              # and the arm64 Node SEAs (Node links libstdc++; scripts/dist/arm64.ts)
       e2fsprogs xfsprogs util-linux mount apache2-utils kmod procps curl ca-certificates iputils-ping openssl
       systemd shellcheck  # the packaging tests: systemd-analyze verify on the units, shellcheck on install.sh
       nix-bin)            # nix/test: nix-instantiate parses and evaluates the flake's Nix files offline

@@ -4,13 +4,15 @@
 // running a pod to Running with a NovaNET address, novanet through ADD, CHECK
 // and DEL, the CSI driver serving Identity on its socket. systemd-analyze,
 // containerd and shellcheck judge the installed units, drop-in and install.sh.
-// Last, --uninstall leaves the scratch root empty.
-import { after, before, test } from "node:test";
+// The linux-arm64 tarball: the same layout, aarch64 executables that run under
+// qemu-user as the x64 ones do. Last, --uninstall leaves the scratch root empty.
+import { after, before, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { promisify } from "node:util";
 import { BUSYBOX, podRunning, startCluster, TEST_SUBNET, waitFor } from "../../../agent/test/helpers/cluster";
 import { TokenStore } from "../../../stand-ins/src/iam/tokens";
 import { startLightningStorStandIn } from "../../../stand-ins/src/lightningstor/server";
@@ -21,10 +23,13 @@ import { readUnit, value, values } from "../helpers/unit-file";
 import { tree } from "../helpers/tree";
 import { novanetCycle } from "../helpers/cni-cycle";
 
+const execFileP = promisify(execFile);
 const repo = new URL("../../../", import.meta.url).pathname;
 let scratch = "";
 let root = "";
 let version = "";
+let armTarball = "";
+let x64Dir = "";
 const installed = (p: string): string => join(root, p);
 const AGENT = "usr/local/bin/k8shost-agent";
 const CSI = "usr/local/bin/lightningstor-csi";
@@ -33,14 +38,17 @@ const UNITS = "usr/local/lib/systemd/system";
 
 before(() => {
   const out = execFileSync(process.execPath, ["--import", "tsx", join(repo, "scripts/dist/main.ts"), "--no-timings"], { cwd: repo, encoding: "utf8" });
-  const tarball = /^dist: (?:built|up to date) (\S+\.tar\.gz)$/m.exec(out)?.[1];
-  assert.ok(tarball, `npm run dist named no tarball:\n${out}`);
+  const tarball = /^dist: (?:built|up to date) (\S+-linux-x64\.tar\.gz)$/m.exec(out)?.[1];
+  assert.ok(tarball, `npm run dist named no x64 tarball:\n${out}`);
+  armTarball = /^dist: (?:built|up to date) (\S+-linux-arm64\.tar\.gz)$/m.exec(out)?.[1] ?? "";
+  assert.ok(armTarball, `npm run dist named no arm64 tarball:\n${out}`);
   version = /k8shost-node-(.+)-linux-x64\.tar\.gz$/.exec(tarball)![1]!;
   scratch = mkdtempSync(join(tmpdir(), "pkg-dist-"));
   execFileSync("tar", ["-xzf", tarball, "-C", scratch]);
+  x64Dir = join(scratch, basename(tarball, ".tar.gz"));
   root = join(scratch, "root");
   mkdirSync(root);
-  execFileSync("bash", [join(scratch, basename(tarball, ".tar.gz"), "install.sh"), "--root", root], { stdio: "pipe" });
+  execFileSync("bash", [join(x64Dir, "install.sh"), "--root", root], { stdio: "pipe" });
 });
 
 after(() => {
@@ -137,26 +145,74 @@ test("the installed novanet: ADD, CHECK and DEL against the NovaNET stand-in", a
   await novanetCycle(installed(NOVANET));
 });
 
+// The arm64 tarball, unpacked beside the x64 one on first use.
+let armDir = "";
+const armTarballDir = (): string => {
+  if (armDir) return armDir;
+  const into = join(scratch, "arm64");
+  mkdirSync(into);
+  execFileSync("tar", ["-xzf", armTarball, "-C", into]);
+  return (armDir = join(into, basename(armTarball, ".tar.gz")));
+};
+/** A wrapper that runs the arm64 tarball's bin/NAME under qemu-user (with Debian's aarch64 libc and
+ *  libstdc++); exec, so a signal to the wrapper's pid reaches qemu, which passes it to the program. */
+const underQemu = (name: string): string => {
+  const wrapper = join(scratch, `${name}-arm64`);
+  writeFileSync(wrapper, `#!/bin/sh\nQEMU_LD_PREFIX=/usr/aarch64-linux-gnu exec /usr/bin/qemu-aarch64-static ${join(armTarballDir(), "bin", name)} "$@"\n`, { mode: 0o755 });
+  return wrapper;
+};
+
+test("the arm64 tarball: the x64 one's layout and files, its executables aarch64", () => {
+  const [x64, arm] = [tree(x64Dir), tree(armTarballDir())];
+  assert.deepEqual([...arm.keys()], [...x64.keys()]);
+  for (const [p, e] of x64) {
+    const a = arm.get(p)!;
+    assert.deepEqual([a.kind, a.mode], [e.kind, e.mode], p);
+    if (p.startsWith("/bin/")) {
+      assert.notEqual(a.sum, e.sum, `${p}: another executable than the x64 one`);
+      assert.match(execFileSync("file", ["-b", join(armDir, p)], { encoding: "utf8" }), /^ELF 64-bit LSB .*ARM aarch64/, p);
+      assert.equal(readFileSync(join(armDir, p)).readUInt16LE(18), 0xb7, `${p}: e_machine EM_AARCH64`);
+    } else assert.equal(a.sum, e.sum, `${p}: the same as in the x64 tarball`);
+  }
+});
+
+test("the arm64 agent under qemu-user: its version, the tarball's config checks, the same config defaults", async () => {
+  const agent = underQemu("k8shost-agent");
+  const bare = { env: {}, encoding: "utf8" as const };
+  // Side by side: each emulated Node start takes a second or two.
+  const [v, check, defaults] = await Promise.all([["--version"], ["config", "check", join(armDir, "config/k8shost-agent.yaml")], ["config", "defaults"]]
+    .map(async (args) => (await execFileP(agent, args, bare)).stdout));
+  assert.equal(v, `k8shost-agent ${version} (node ${process.version})\n`);
+  assert.equal(check, "ok\n");
+  assert.equal(defaults, execFileSync(installed(AGENT), ["config", "defaults"], bare));
+});
+
 test("novanet for arm64: an aarch64 executable that passes the same cycle under qemu-user", async () => {
-  const arm = join(repo, "dist/linux-arm64/novanet");
-  const elf = readFileSync(arm).subarray(0, 20);
-  assert.equal(elf.readUInt16LE(18), 0xb7, "e_machine EM_AARCH64");
   // The plugin runs emulated; the ip/ethtool it starts run natively.
-  const wrapper = join(scratch, "novanet-arm64");
-  writeFileSync(wrapper, `#!/bin/sh\nQEMU_LD_PREFIX=/usr/aarch64-linux-gnu exec /usr/bin/qemu-aarch64-static ${arm} "$@"\n`, { mode: 0o755 });
+  const wrapper = underQemu("novanet");
   assert.match(execFileSync(wrapper, ["--version"], { encoding: "utf8" }), new RegExp(`^novanet ${version}\n`));
   await novanetCycle(wrapper);
 });
 
 test("the installed lightningstor-csi serves Identity on its socket and stops on SIGTERM", async (t) => {
-  const dir = join(scratch, "csi");
+  await csiIdentity(t, installed(CSI), join(scratch, "csi"));
+});
+
+test("the arm64 lightningstor-csi under qemu-user: its version, Identity on its socket, SIGTERM", async (t) => {
+  const csi = underQemu("lightningstor-csi");
+  assert.equal(execFileSync(csi, ["--version"], { env: {}, encoding: "utf8" }), `lightningstor-csi ${DRIVER_VERSION} (node ${process.version})\n`);
+  await csiIdentity(t, csi, join(scratch, "csi-arm64"));
+});
+
+/** Starts the driver `exe` against a LightningStor stand-in; GetPluginInfo and Probe on its socket; SIGTERM stops it cleanly. */
+async function csiIdentity(t: TestContext, exe: string, dir: string): Promise<void> {
   mkdirSync(dir);
   const tokens = new TokenStore().add("csi-token", { name: "system:node:dist", kind: "node", orgId: "org-a", projectId: "proj-a", nodeName: "dist" });
   writeFileSync(join(dir, "token"), "csi-token\n", { mode: 0o600 });
   const ls = await startLightningStorStandIn({ tokens, dataDir: join(dir, "data"), address: `unix:${join(dir, "ls.sock")}` });
   t.after(() => ls.stop());
   const socket = join(dir, "plugins", DRIVER_NAME, "csi.sock");
-  const driver = spawn(installed(CSI), [
+  const driver = spawn(exe, [
     "--node-id", "dist", "--endpoint", socket, "--registry-dir", join(dir, "registry"), "--state-dir", join(dir, "state"),
     "--lightningstor-address", ls.address, "--token-file", join(dir, "token"), "--org-id", "org-a", "--project-id", "proj-a",
   ], { stdio: ["ignore", "pipe", "pipe"] });
@@ -178,7 +234,7 @@ test("the installed lightningstor-csi serves Identity on its socket and stops on
   driver.kill("SIGTERM");
   assert.equal(await exited, 0, output);
   assert.ok(!existsSync(socket), "the socket goes with the driver");
-});
+}
 
 test("install.sh --uninstall leaves the scratch root empty", () => {
   execFileSync("bash", [installed("usr/local/share/k8shost-node/install.sh"), "--root", root, "--uninstall"], { stdio: "pipe" });
