@@ -4,7 +4,7 @@
 // container's setting, as kubectl has it.
 import { Command } from "commander";
 import { CodedError } from "@plasmacloud/common/errors";
-import { V4 } from "../nodeapi/channels";
+import { V4, V5 } from "../nodeapi/channels";
 import { defaultContainer, locatePod, openStream, type NodeConnOpts } from "../nodeapi/client";
 import { attachPath } from "../nodeapi/paths";
 import { runSession } from "../nodeapi/session";
@@ -32,7 +32,7 @@ export function attachCommand(): Command {
     const tty = spec.tty;
     const local = !!o.tty && tty && ttyUsable(true, !!o.stdin);
     if (local) warn("If you don't see a command prompt, try pressing enter.");
-    const ws = await openStream(endpoint, attachPath(o.namespace, name, container, { stdin: !!o.stdin, stdout: true, stderr: !tty, tty }), [V4]);
+    const ws = await openStream(endpoint, attachPath(o.namespace, name, container, { stdin: !!o.stdin, stdout: true, stderr: !tty, tty }), [V5, V4]);
     // Ctrl-C without a raw terminal ends the CLI (130) and so the attach; the container runs on.
     const exit = await runSession(ws, { stdin: !!o.stdin, tty: local }, process);
     if (exit.code !== 0 && exit.message) warn(`error: ${exit.message}`);

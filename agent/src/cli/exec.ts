@@ -4,7 +4,7 @@
 import { Command } from "commander";
 import { CodedError } from "@plasmacloud/common/errors";
 import { locatePod, openStream, defaultContainer, type NodeConnOpts } from "../nodeapi/client";
-import { V4 } from "../nodeapi/channels";
+import { V4, V5 } from "../nodeapi/channels";
 import { execPath } from "../nodeapi/paths";
 import { runSession } from "../nodeapi/session";
 
@@ -38,14 +38,14 @@ export function execCommand(): Command {
     .argument("<pod>", "pod name")
     .argument("<command...>", "the command and its arguments, after --")
     .option("-c, --container <name>", "container name (default: the pod's default or first container)")
-    .option("-i, --stdin", "pass stdin to the container (without -t the end of stdin does not reach the command: no half-close in v4.channel.k8s.io)")
+    .option("-i, --stdin", "pass stdin to the container (without -t its end reaches the command as end of input, v5.channel.k8s.io)")
     .option("-t, --tty", "stdin is a TTY: the local terminal goes raw and its size is forwarded");
   return withNodeConn(c).action(async (name: string, command: string[], o: ExecOpts) => {
     if (command.length === 0) throw new CodedError("InvalidArgument", "you must specify at least one command for the container");
     const { pod, endpoint } = await locatePod(o, name);
     const container = defaultContainer(pod, o.container, warn);
     const tty = ttyUsable(!!o.tty, !!o.stdin);
-    const ws = await openStream(endpoint, execPath(o.namespace, name, container, command, { stdin: !!o.stdin, stdout: true, stderr: !tty, tty }), [V4]);
+    const ws = await openStream(endpoint, execPath(o.namespace, name, container, command, { stdin: !!o.stdin, stdout: true, stderr: !tty, tty }), [V5, V4]);
     const exit = await runSession(ws, { stdin: !!o.stdin, tty }, process);
     // kubectl's words: the command's own exit code is said and passed on; any other failure is an error (1).
     if (exit.code !== 0) warn(/^command terminated with non-zero exit code/.test(exit.message) ? `command terminated with exit code ${exit.code}` : `error: ${exit.message}`);

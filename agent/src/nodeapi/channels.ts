@@ -4,14 +4,19 @@
 // base64 data). Exec/attach use channels 0-4 (stdin, stdout, stderr, the error
 // channel with the final Status as JSON in v4, the resize channel with
 // {"Width","Height"}); port-forward uses a data and an error channel per port,
-// each opened by the port as 2 bytes little-endian. Shared by server and CLI.
+// each opened by the port as 2 bytes little-endian. v5 adds the CLOSE signal:
+// a message on channel 255 whose payload is the channel to close ([255, 0]
+// ends stdin). Shared by server and CLI.
 
 export const STDIN = 0;
 export const STDOUT = 1;
 export const STDERR = 2;
 export const ERROR = 3;
 export const RESIZE = 4;
+/** v5: half-close of the channel named by the payload's first byte. */
+export const CLOSE = 255;
 
+export const V5 = "v5.channel.k8s.io";
 export const V4 = "v4.channel.k8s.io";
 export const V4_BASE64 = "v4.base64.channel.k8s.io";
 const PRE_V4 = "channel.k8s.io";
@@ -19,6 +24,8 @@ const PRE_V4_BASE64 = "base64.channel.k8s.io";
 
 /** What containerd's streaming server accepts for exec/attach ("" = no subprotocol, binary). */
 export const REMOTE_COMMAND_PROTOCOLS: readonly string[] = [V4, V4_BASE64, PRE_V4, PRE_V4_BASE64, ""];
+/** What the node API accepts for exec/attach: v5 through SPDY to the runtime (spdy-exec.ts), the rest relayed as they are. */
+export const SERVED_REMOTE_COMMAND_PROTOCOLS: readonly string[] = [V5, ...REMOTE_COMMAND_PROTOCOLS];
 /** What it accepts for port-forward. */
 export const PORT_FORWARD_PROTOCOLS: readonly string[] = [V4, V4_BASE64, ""];
 
@@ -46,6 +53,9 @@ export function unframe(msg: Buffer, base64 = false): { channel: number; data: B
   if (base64) return { channel: msg[0]! - 48, data: Buffer.from(msg.subarray(1).toString("latin1"), "base64") };
   return { channel: msg[0]!, data: msg.subarray(1) };
 }
+
+/** v5: the end of the channel (stdin) as the CLOSE signal. */
+export const closeMessage = (channel: number): Buffer => Buffer.of(CLOSE, channel);
 
 export function resizeMessage(cols: number, rows: number, base64 = false): Buffer {
   return frame(RESIZE, JSON.stringify({ Width: cols, Height: rows }), base64);

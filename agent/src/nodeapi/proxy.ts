@@ -4,16 +4,18 @@
 // server, on loopback) with the subprotocol the client asked for, and only once
 // that is open completes the client's upgrade; from then on WebSocket messages
 // pass unchanged both ways, so the channel framing, the exit Status and resize
-// are the runtime's own. Either side closing closes the other.
+// are the runtime's own. Either side closing closes the other. A v5 client is
+// the exception: its session goes to the runtime over SPDY (spdy-exec.ts).
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { bridgeV5, type RuntimeSession } from "./spdy-exec";
 
 /** A sender this far behind stops reading its peer until it catches up (flow control across the proxy). */
 const HIGH_WATER = 4 << 20;
 const LOW_WATER = 1 << 20;
 const MAX_MESSAGE = 16 << 20;
-const DIAL_TIMEOUT_MS = 10_000;
+export const DIAL_TIMEOUT_MS = 10_000;
 
 /** Dials the runtime's streaming URL; rejects with what the runtime answered when it refuses. */
 export function dialRuntime(url: string, protocol: string): Promise<WebSocket> {
@@ -61,7 +63,7 @@ function relay(from: WebSocket, to: WebSocket): void {
 export class StreamProxy {
   private readonly wss: WebSocketServer;
   private readonly chosen = new WeakMap<IncomingMessage, string>();
-  private readonly open = new Set<WebSocket>();
+  private readonly open = new Set<{ terminate(): void; once(event: "close", fn: () => void): unknown }>();
 
   constructor() {
     this.wss = new WebSocketServer({
@@ -74,7 +76,7 @@ export class StreamProxy {
     });
   }
 
-  /** How many streams are open (client and runtime sides counted once each). */
+  /** How many streams are open (client and runtime sides counted once each; a SPDY session is one). */
   get size(): number {
     return this.open.size;
   }
@@ -105,6 +107,25 @@ export class StreamProxy {
       // The runtime may have ended while the upgrade completed.
       if (upstream.readyState !== WebSocket.OPEN) client.close(1000);
       else upstream.resume();
+    });
+  }
+
+  /** As attach, for a v5 client whose session runs over SPDY to the runtime. */
+  attachSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, rt: RuntimeSession, protocol: string): void {
+    if (socket.destroyed) return rt.conn.terminate();
+    this.chosen.set(req, protocol);
+    let upgraded = false;
+    socket.once("close", () => {
+      if (!upgraded) rt.conn.terminate();
+    });
+    this.wss.handleUpgrade(req, socket, head, (client) => {
+      upgraded = true;
+      for (const side of [client, rt.conn]) {
+        this.open.add(side);
+        side.once("close", () => this.open.delete(side));
+      }
+      if (rt.conn.closed) this.open.delete(rt.conn);
+      bridgeV5(client, rt, HIGH_WATER, LOW_WATER);
     });
   }
 

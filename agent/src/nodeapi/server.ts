@@ -3,7 +3,8 @@
 // authenticated by the control plane's token review (authn.ts) before anything
 // else, then authorized to one pod of the caller's tenant bound to this node
 // (authz.ts). /exec, /attach and /portForward are WebSocket upgrades proxied to
-// the runtime's streaming server (proxy.ts); /containerLogs is a plain GET
+// the runtime's streaming server (proxy.ts; exec and attach in v5 go there over
+// SPDY, spdy-exec.ts); /containerLogs is a plain GET
 // (logs.ts). Requests are logged with the caller and pod, never a token or a
 // command line.
 import { readFileSync } from "node:fs";
@@ -17,10 +18,12 @@ import type { Pod } from "@plasmacloud/proto/k8shost";
 import type { PodRuntime } from "../runtime/types";
 import type { Authenticator, Caller } from "./authn";
 import { authorizedPod, containerSpec, readySandbox, runningContainer, type PodLookup } from "./authz";
-import { chooseProtocol, PORT_FORWARD_PROTOCOLS, REMOTE_COMMAND_PROTOCOLS } from "./channels";
+import { chooseProtocol, PORT_FORWARD_PROTOCOLS, SERVED_REMOTE_COMMAND_PROTOCOLS, V5 } from "./channels";
 import { serveLogs } from "./logs";
 import { parseRoute, type Route } from "./paths";
-import { dialRuntime, StreamProxy } from "./proxy";
+import { dialRuntime, DIAL_TIMEOUT_MS, StreamProxy } from "./proxy";
+import { dialRuntimeSpdy } from "./spdy-exec";
+import type { StreamOptions } from "../runtime/types";
 
 export interface NodeApiOptions {
   address: string;
@@ -77,7 +80,7 @@ export async function startNodeApi(o: NodeApiOptions): Promise<NodeApi> {
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       const { caller, route, pod } = await admit(req);
-      if (route.kind !== "containerLogs") throw new CodedError("InvalidArgument", `${route.kind} needs a WebSocket upgrade (subprotocol ${REMOTE_COMMAND_PROTOCOLS[0]})`);
+      if (route.kind !== "containerLogs") throw new CodedError("InvalidArgument", `${route.kind} needs a WebSocket upgrade (subprotocol ${SERVED_REMOTE_COMMAND_PROTOCOLS[0]})`);
       if (req.method !== "GET") throw new CodedError("InvalidArgument", `containerLogs: only GET, not ${req.method ?? ""}`);
       o.log.info({ api: route.kind, pod: `${route.namespace}/${route.pod}`, container: route.container, principal: caller.principal }, "node API request");
       await serveLogs(res, pod, route.container, route.logs, { podLogsDir: o.podLogsDir, runtime: o.runtime });
@@ -97,21 +100,21 @@ export async function startNodeApi(o: NodeApiOptions): Promise<NodeApi> {
       throw new CodedError(errorCode(err) === "Unavailable" ? "Unavailable" : "Internal", `runtime: ${errorMessage(err)}`);
     });
 
-  /** The runtime's URL for the route's stream, after the pod-level checks the kubelet makes. */
-  const runtimeUrl = async (route: Route, pod: Pod): Promise<string> => {
+  /** The runtime's URL for the route's stream (and the streams it was asked for), after the pod-level checks the kubelet makes. */
+  const runtimeUrl = async (route: Route, pod: Pod): Promise<{ url: string; streams?: StreamOptions }> => {
     switch (route.kind) {
       case "exec":
         containerSpec(pod, route.container);
-        return fromRuntime(o.runtime.exec(await runningContainer(o.runtime, pod, route.container), route.command, route.streams));
+        return { url: await fromRuntime(o.runtime.exec(await runningContainer(o.runtime, pod, route.container), route.command, route.streams)), streams: route.streams };
       case "attach": {
         const spec = containerSpec(pod, route.container);
         if (route.streams.stdin && !spec.stdin) throw new CodedError("InvalidArgument", `container "${spec.name}" was not created with stdin: true; attach without -i`);
         // Whether the process has a terminal was fixed when it started: the container's setting wins (the kubelet's rule).
         const streams = { ...route.streams, tty: spec.tty, stderr: route.streams.stderr && !spec.tty };
-        return fromRuntime(o.runtime.attach(await runningContainer(o.runtime, pod, route.container), streams));
+        return { url: await fromRuntime(o.runtime.attach(await runningContainer(o.runtime, pod, route.container), streams)), streams };
       }
       case "portForward":
-        return fromRuntime(o.runtime.portForward(await readySandbox(o.runtime, pod), route.ports));
+        return { url: await fromRuntime(o.runtime.portForward(await readySandbox(o.runtime, pod), route.ports)) };
       default:
         throw new CodedError("InvalidArgument", `${route.kind} is not a stream; use a plain GET`);
     }
@@ -126,16 +129,25 @@ export async function startNodeApi(o: NodeApiOptions): Promise<NodeApi> {
         throw new CodedError("InvalidArgument", "only WebSocket upgrades are served (SPDY is not)");
       }
       const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
-      const supported = route.kind === "portForward" ? PORT_FORWARD_PROTOCOLS : REMOTE_COMMAND_PROTOCOLS;
+      const supported = route.kind === "portForward" ? PORT_FORWARD_PROTOCOLS : SERVED_REMOTE_COMMAND_PROTOCOLS;
       const protocol = chooseProtocol(offered, supported);
       if (protocol === undefined) throw new CodedError("InvalidArgument", `none of the offered subprotocols (${offered.join(", ")}) is supported; use ${supported[0]}`);
-      const url = await runtimeUrl(route, pod);
-      const upstream = await dialRuntime(url, protocol).catch((err: unknown) => {
+      const { url, streams } = await runtimeUrl(route, pod);
+      const unavailable = (err: unknown): never => {
         throw new CodedError("Unavailable", `runtime streaming server: ${errorMessage(err)}`);
-      });
+      };
       const container = "container" in route ? route.container : undefined;
-      o.log.info({ api: route.kind, pod: `${route.namespace}/${route.pod}`, container, principal: caller.principal }, "node API stream opened");
-      proxy.attach(req, socket, head, upstream, protocol);
+      const opened = (): void => o.log.info({ api: route.kind, pod: `${route.namespace}/${route.pod}`, container, protocol, principal: caller.principal }, "node API stream opened");
+      if (protocol === V5 && streams) {
+        // v5's half-close needs the runtime's SPDY side (its WebSocket side stops at v4).
+        const rt = await dialRuntimeSpdy(url, streams, DIAL_TIMEOUT_MS).catch(unavailable);
+        opened();
+        proxy.attachSpdy(req, socket, head, rt, protocol);
+      } else {
+        const upstream = await dialRuntime(url, protocol).catch(unavailable);
+        opened();
+        proxy.attach(req, socket, head, upstream, protocol);
+      }
     } catch (err) {
       const e = httpError(err);
       if (e.status >= 500) o.log.warn({ path: logPath(req), status: e.status, err: e.message }, "node API stream refused");

@@ -1,13 +1,13 @@
-// An exec or attach session on the CLI's side, over an open v4.channel.k8s.io
-// WebSocket: local stdin to channel 0, channels 1 and 2 to stdout and stderr,
-// the terminal's size to channel 4, and the Status on channel 3 as the exit
-// code (kubectl's rules). With a TTY the local terminal is raw while the
-// session lasts, so keys (Ctrl-C, Ctrl-D) go to the remote terminal.
-// v4 has no half-close: without a TTY the end of local stdin cannot reach the
-// remote command (kubectl needs v5.channel.k8s.io for that, which containerd's
-// streaming server does not speak), so stdin is forwarded as long as it flows.
+// An exec or attach session on the CLI's side, over an open v5 (or v4)
+// channel.k8s.io WebSocket: local stdin to channel 0, channels 1 and 2 to
+// stdout and stderr, the terminal's size to channel 4, and the Status on
+// channel 3 as the exit code (kubectl's rules). With a TTY the local terminal
+// is raw while the session lasts, so keys (Ctrl-C, Ctrl-D) go to the remote
+// terminal. Without a TTY the end of local stdin is sent as v5's CLOSE of
+// channel 0, so `echo x | exec -i -- cat` ends (kubectl's way); a v4-only node
+// API has no half-close, and there stdin is forwarded as long as it flows.
 import { WebSocket, type RawData } from "ws";
-import { ERROR, frame, parseStatus, resizeMessage, STDERR, STDIN, STDOUT, unframe, type RemoteExit } from "./channels";
+import { closeMessage, ERROR, frame, parseStatus, resizeMessage, STDERR, STDIN, STDOUT, unframe, V5, type RemoteExit } from "./channels";
 
 export interface SessionIO {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
@@ -31,12 +31,17 @@ export function runSession(ws: WebSocket, o: SessionOptions, io: SessionIO): Pro
       if (ws.readyState === WebSocket.OPEN) ws.send(b);
     };
     const onInput = (d: Buffer | string): void => send(frame(STDIN, typeof d === "string" ? Buffer.from(d) : d));
+    // With a terminal the remote side sees Ctrl-D as a key; without one the end of input is a half-close (v5).
+    const onEnd = (): void => {
+      if (!o.tty && ws.protocol === V5) send(closeMessage(STDIN));
+    };
     const onResize = (): void => {
       if (io.stdout.columns && io.stdout.rows) send(resizeMessage(io.stdout.columns, io.stdout.rows));
     };
     if (raw) io.stdin.setRawMode!(true);
     if (o.stdin) {
       io.stdin.on("data", onInput);
+      io.stdin.once("end", onEnd);
       io.stdin.resume();
     }
     if (o.tty) {
@@ -53,6 +58,7 @@ export function runSession(ws: WebSocket, o: SessionOptions, io: SessionIO): Pro
     const finish = (exit: RemoteExit): void => {
       if (raw) io.stdin.setRawMode!(false);
       io.stdin.off("data", onInput);
+      io.stdin.off("end", onEnd);
       if (o.stdin) io.stdin.pause();
       io.stdout.off("resize", onResize);
       resolve(exit);
