@@ -19,7 +19,8 @@ import { startConfiguredNodeApi } from "./nodeapi/start";
 import { RuntimeManagedNetwork } from "./network/runtime-managed";
 import type { PodNetwork } from "./network/types";
 import { NodeController, nodeObject } from "./node/controller";
-import { internalIP, staticFacts } from "./node/readings";
+import { resolveNodeIP } from "./node/address";
+import { staticFacts } from "./node/readings";
 import { startHttp, type HealthSource } from "./observe/http";
 import { AgentMetrics } from "./observe/metrics";
 import { PodStartTracker } from "./observe/pod-start";
@@ -43,6 +44,8 @@ export interface RunningAgent {
 }
 
 export async function startAgent(cfg: AgentConfig, log: Logger): Promise<RunningAgent> {
+  // node.ip (or the default-route address): the InternalIP and every pod's hostIP. Not this host's: no start.
+  const nodeIP = resolveNodeIP(cfg.node.ip);
   await mkdir(cfg.rootDir, { recursive: true, mode: 0o700 });
   const metrics = new AgentMetrics();
   const cp = new ControlPlane(cfg.controlPlane.address, cfg.controlPlane.tokenFile, cfg.controlPlane.caFile, cfg.controlPlane.requestTimeoutSeconds * 1000);
@@ -57,7 +60,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
     rootDir: cfg.rootDir,
   }), metrics.kubelet);
   const starts = new PodStartTracker(metrics.kubelet, log);
-  const facts = await staticFacts(cfg.nodeName, cfg.rootDir);
+  const facts = await staticFacts(cfg.nodeName, cfg.rootDir, nodeIP);
   let runtimeName = "containerd";
   try {
     runtimeName = (await runtime.version()).runtimeName || runtimeName;
@@ -102,14 +105,15 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   // A changed probe result wakes its pod's sync (the controller is made below).
   let wakePod = (_uid: string): void => undefined;
   const probes = new ProbeManager({ exec: runtime.execSync.bind(runtime), events: recorder, log, onChange: (uid) => wakePod(uid) });
-  const syncer = new PodSyncer({ probes, newSandboxGate, runtime, network, volumes, images: new ImageManager(runtime, readSecret, starts.pullEvents(recorder)), phases: starts, settings, log, finalize, events: recorder, env: new EnvResolver(controlPlaneEnvObjects(cp), allocatable), networkCheckMs: cfg.network.novanet.checkSeconds * 1000 });
+  const syncer = new PodSyncer({ probes, newSandboxGate, runtime, network, volumes, images: new ImageManager(runtime, readSecret, starts.pullEvents(recorder)), phases: starts, settings, log, finalize, events: recorder, env: new EnvResolver(controlPlaneEnvObjects(cp), allocatable), networkCheckMs: cfg.network.novanet.checkSeconds * 1000, nodeTaints: cfg.node.taints });
   const status = new StatusManager(cp, log, starts);
   const pods = new PodController(syncer, runtime, status, metrics, log, {
     relistMs: cfg.runtime.relistSeconds * 1000,
+    eventedRelistMs: cfg.runtime.eventedRelistSeconds * 1000,
     resyncMs: cfg.syncFrequencySeconds * 1000,
     starts,
     runtimeName,
-    hostIP: internalIP(),
+    hostIP: nodeIP,
     // Once the agent knows every sandbox it keeps, attachments of any other go.
     afterAdoption: async () => {
       try {
@@ -132,7 +136,7 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   const podSink = abortHooksOnDelete(pods, syncer.killer);
   const source = new PodSource(cp, cfg.nodeName, services ? services.podSink(podSink) : podSink, log, cfg.podResyncSeconds * 1000);
   const logManager = new ContainerLogManager({
-    running: () => runningLogs(runtime, cfg.podLogsDir),
+    running: () => runningLogs(runtime, cfg.podLogsDir, () => pods.runtimeSnapshot(cfg.logs.containerLogMonitorIntervalSeconds * 1000)),
     runtime,
     policy: { maxSizeBytes: bytes(cfg.logs.containerLogMaxSize), maxFiles: cfg.logs.containerLogMaxFiles },
     intervalMs: cfg.logs.containerLogMonitorIntervalSeconds * 1000,
@@ -146,8 +150,10 @@ export async function startAgent(cfg: AgentConfig, log: Logger): Promise<Running
   const loops = [recorder.run(), node.run(), source.run(), pods.run(), status.run(), logManager.run(), ...(services ? [services.run()] : [])];
   const health: HealthSource = {
     healthProblems: () => {
-      const stale = Date.now() - pods.lastRelistAt;
-      return pods.lastRelistAt && stale > 60_000 ? [`runtime relist last succeeded ${Math.round(stale / 1000)}s ago`] : [];
+      // While the runtime's events flow, relists are rare: they count as the runtime seen now (pods/pleg.ts).
+      const seenAt = pods.runtimeSeenAt;
+      const stale = Date.now() - seenAt;
+      return seenAt && stale > 60_000 ? [`runtime relist last succeeded ${Math.round(stale / 1000)}s ago`] : [];
     },
   };
   const http = await startHttp(cfg.healthz.address, cfg.healthz.port, metrics, health);

@@ -9,6 +9,8 @@
 # Option -> YAML key (agent/src/config/schema.ts):
 #   nodeName                    nodeName
 #   nodeLabels                  nodeLabels
+#   nodeIP                      node.ip                    (null -> "": the default-route address)
+#   nodeTaints                  node.taints                (attrset of {key, value, effect} -> their list)
 #   controlPlane.address        controlPlane.address
 #   controlPlane.tokenFile      controlPlane.tokenFile
 #   controlPlane.caFile         controlPlane.caFile        (null -> "": no TLS)
@@ -43,6 +45,10 @@ in
 {
   nodeName = cfg.nodeName;
   nodeLabels = cfg.nodeLabels;
+  node = {
+    ip = orEmpty cfg.nodeIP;
+    taints = map (t: { inherit (t) key value effect; }) (builtins.attrValues cfg.nodeTaints);
+  };
   controlPlane = {
     address = cfg.controlPlane.address;
     tokenFile = cfg.controlPlane.tokenFile;

@@ -133,10 +133,12 @@ in
     nodeIP = mkOption {
       type = types.nullOr types.str;
       default = null;
+      example = "10.0.0.7";
       description = ''
-        The address to report for the node. Not supported by this agent yet:
-        it reports the address of its default route (InternalIP); a value
-        here fails the evaluation rather than being ignored.
+        The node's InternalIP and its pods' hostIP (the kubelet's --node-ip;
+        agent setting node.ip). It must be assigned to one of the host's
+        interfaces, or the agent does not start. null: the address of the
+        default route's interface.
       '';
     };
 
@@ -157,9 +159,9 @@ in
       default = { };
       example = lib.literalExpression ''{ dedicated = { value = "storage"; effect = "NoSchedule"; }; }'';
       description = ''
-        Taints to register the node with (as services.kubernetes.kubelet.taints).
-        Not supported yet: the k8shost Node object has no taints; a value here
-        fails the evaluation rather than being ignored.
+        Taints to register the node with (as services.kubernetes.kubelet.taints;
+        the kubelet's --register-with-taints; agent setting node.taints). The
+        agent refuses a pod that does not tolerate one of the NoExecute taints.
       '';
     };
 
@@ -461,14 +463,6 @@ in
           {
             assertion = builtins.match dnsSubdomain cfg.nodeName != null && builtins.stringLength cfg.nodeName <= 253;
             message = "services.k8shost-node.nodeName '${cfg.nodeName}' is not a DNS subdomain name (set it, or networking.hostName).";
-          }
-          {
-            assertion = cfg.nodeIP == null;
-            message = "services.k8shost-node.nodeIP is not supported by k8shost-agent yet (it reports the address of its default route).";
-          }
-          {
-            assertion = cfg.nodeTaints == { };
-            message = "services.k8shost-node.nodeTaints is not supported yet: the k8shost Node object has no taints.";
           }
           {
             assertion = (cfg.tlsCertFile == null) == (cfg.tlsKeyFile == null) && (cfg.tlsKeyFile != null -> isSecretPath cfg.tlsKeyFile);

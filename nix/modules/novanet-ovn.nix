@@ -45,8 +45,8 @@ in
       defaultText = lib.literalExpression "config.services.k8shost-node.nodeIP";
       example = "10.0.0.7";
       description = ''
-        This node's tunnel endpoint address (external_ids:ovn-encap-ip). Required
-        while nodeIP, its default, is not supported.
+        This node's tunnel endpoint address (external_ids:ovn-encap-ip). Required:
+        set it or nodeIP, its default.
       '';
     };
     encapType = mkOption {

@@ -8,6 +8,7 @@ import type { NovanetSettings } from "../network/novanet";
 import { defaultOvnManagement, defaultOvnSettings, OVN_MANAGEMENT_SHAPE, OVN_SHAPE, validateOvnSettings } from "../network/novanet-ovn";
 import { capabilityProblem, unsafeSysctlPatternProblem } from "../pods/linux-names";
 import { parseQuantity } from "../resources/quantity";
+import { defaultNodeSettings, parseTaints, validateNodeSettings, type NodeSettings } from "./node";
 import { defaultServicesConfig, SERVICES_SHAPE, validateServicesConfig, type ServicesConfig } from "../services/config";
 import { FS_GROUP_POLICIES, type FSGroupPolicy } from "../volumes/csi/fsgroup";
 
@@ -18,8 +19,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface AgentConfig {
   nodeName: string;
   nodeLabels: Record<string, string>;
+  /** ip: the kubelet's --node-ip (InternalIP and pods' hostIP; "": the default-route address);
+   *  taints: --register-with-taints (NoExecute ones refuse pods that do not tolerate them). */
+  node: NodeSettings;
   controlPlane: { address: string; tokenFile: string; caFile: string; requestTimeoutSeconds: number };
-  runtime: { endpoint: string; requestTimeoutSeconds: number; runtimeHandler: string; relistSeconds: number };
+  /** eventedRelistSeconds: while the runtime's change events flow, the relist runs on them and otherwise
+   *  this often (the kubelet's generic relist period under its evented PLEG, 300 s); 0 = no events,
+   *  the relist every relistSeconds. */
+  runtime: { endpoint: string; requestTimeoutSeconds: number; runtimeHandler: string; relistSeconds: number; eventedRelistSeconds: number };
   rootDir: string;
   podLogsDir: string;
   /** Container log rotation, the kubelet's containerLogMaxSize (a quantity), containerLogMaxFiles
@@ -61,8 +68,9 @@ export function defaultConfig(): AgentConfig {
   return {
     nodeName: hostname().toLowerCase(),
     nodeLabels: {},
+    node: defaultNodeSettings(),
     controlPlane: { address: "127.0.0.1:6443", tokenFile: "/etc/k8shost-agent/token", caFile: "", requestTimeoutSeconds: 10 },
-    runtime: { endpoint: "unix:///run/containerd/containerd.sock", requestTimeoutSeconds: 120, runtimeHandler: "", relistSeconds: 1 },
+    runtime: { endpoint: "unix:///run/containerd/containerd.sock", requestTimeoutSeconds: 120, runtimeHandler: "", relistSeconds: 1, eventedRelistSeconds: 300 },
     rootDir: "/var/lib/k8shost-agent",
     podLogsDir: "/var/log/pods",
     logs: { containerLogMaxSize: "10Mi", containerLogMaxFiles: 5, containerLogMonitorIntervalSeconds: 10 },
@@ -92,15 +100,21 @@ class OptionalMapping {
   constructor(readonly shape: { [k: string]: Shape }, readonly defaults: () => object) {}
 }
 
-type Shape = "string" | "number" | "boolean" | "string[]" | "record" | OptionalMapping | { [k: string]: Shape };
+/** A value with its own parser (a list of mappings). */
+class CustomField {
+  constructor(readonly parse: (v: unknown, field: string) => unknown) {}
+}
+
+type Shape = "string" | "number" | "boolean" | "string[]" | "record" | OptionalMapping | CustomField | { [k: string]: Shape };
 
 const OVN = new OptionalMapping({ ...OVN_SHAPE, management: new OptionalMapping(OVN_MANAGEMENT_SHAPE, defaultOvnManagement) }, defaultOvnSettings);
 
 const shape: { [k: string]: Shape } = {
   nodeName: "string",
   nodeLabels: "record",
+  node: { ip: "string", taints: new CustomField((v, field) => parseTaints(v, field, invalid)) },
   controlPlane: { address: "string", tokenFile: "string", caFile: "string", requestTimeoutSeconds: "number" },
-  runtime: { endpoint: "string", requestTimeoutSeconds: "number", runtimeHandler: "string", relistSeconds: "number" },
+  runtime: { endpoint: "string", requestTimeoutSeconds: "number", runtimeHandler: "string", relistSeconds: "number", eventedRelistSeconds: "number" },
   rootDir: "string",
   podLogsDir: "string",
   logs: { containerLogMaxSize: "string", containerLogMaxFiles: "number", containerLogMonitorIntervalSeconds: "number" },
@@ -137,7 +151,9 @@ function overlay(base: Record<string, unknown>, input: unknown, s: { [k: string]
     const field = path ? `${path}.${k}` : k;
     const want = s[k];
     if (want === undefined) throw invalid(field, "unknown field");
-    if (want instanceof OptionalMapping) {
+    if (want instanceof CustomField) {
+      base[k] = want.parse(v, field);
+    } else if (want instanceof OptionalMapping) {
       if (v === null) delete base[k];
       else overlay((base[k] ??= want.defaults()) as Record<string, unknown>, v, want.shape, field);
     } else if (typeof want === "object") {
@@ -183,9 +199,14 @@ function validate(c: AgentConfig): void {
     ["logs.containerLogMonitorIntervalSeconds", c.logs.containerLogMonitorIntervalSeconds],
   ];
   for (const [f, v] of positive) if (!(v > 0) || !Number.isFinite(v)) throw invalid(f, `must be > 0, got ${v}`);
+  const evented = c.runtime.eventedRelistSeconds;
+  if (!(evented === 0 || evented >= c.runtime.relistSeconds) || !Number.isFinite(evented)) {
+    throw invalid("runtime.eventedRelistSeconds", `must be 0 (no runtime events) or >= runtime.relistSeconds (${c.runtime.relistSeconds}), got ${evented}`);
+  }
   if (!Number.isInteger(c.maxPods)) throw invalid("maxPods", "must be an integer");
   if (!Number.isInteger(c.healthz.port) || c.healthz.port < 0 || c.healthz.port > 65535) throw invalid("healthz.port", "must be 0-65535");
   if (!(LOG_LEVELS as readonly string[]).includes(c.logLevel)) throw invalid("logLevel", `must be one of ${LOG_LEVELS.join(", ")}`);
+  validateNodeSettings(c.node, invalid);
   validateNetwork(c.network);
   validateServicesConfig(c.services, invalid);
   validateServer(c.server);

@@ -1,14 +1,15 @@
 // The container log manager loop (the kubelet's containerLogManager): every
 // interval, each running container's live log is stat'ed and rotated when it
-// has grown past the limit. Idle it costs one relist and a stat per running
-// container; no log file is read. Only running containers rotate: an exited
-// one writes no more, and an empty live file would serve no reader.
+// has grown past the limit. Idle it costs a stat per running container (the
+// running ones from the pod relist's recent view, else a relist of its own);
+// no log file is read. Only running containers rotate: an exited one writes
+// no more, and an empty live file would serve no reader.
 import { errorMessage } from "@plasmacloud/common/errors";
 import type { Logger } from "@plasmacloud/common/log";
 import { sleep } from "../retry/backoff";
 import { ProblemLog } from "../retry/problem";
 import { containerLogFile } from "../runtime/logs";
-import type { PodRuntime } from "../runtime/types";
+import type { PodRuntime, PodRuntimeState } from "../runtime/types";
 import { rotateIfDue, type LogReopener, type RotationPolicy } from "./rotate";
 
 /** A running container and its live log file. */
@@ -26,10 +27,13 @@ export interface LogManagerDeps {
   log: Logger;
 }
 
-/** Running containers from one relist, with their files in the runtime's log layout. */
-export async function runningLogs(runtime: Pick<PodRuntime, "relist">, podLogsDir: string): Promise<RunningLog[]> {
+/**
+ * Running containers with their files in the runtime's log layout: from the
+ * pod relist's cache when it is recent (`cached`), else from a relist of its own.
+ */
+export async function runningLogs(runtime: Pick<PodRuntime, "relist">, podLogsDir: string, cached?: () => Map<string, PodRuntimeState> | undefined): Promise<RunningLog[]> {
   const out: RunningLog[] = [];
-  for (const state of (await runtime.relist()).values()) {
+  for (const state of (cached?.() ?? (await runtime.relist())).values()) {
     for (const c of state.containers) {
       const sandbox = c.state === "running" ? state.sandboxes.find((s) => s.id === c.sandboxId) : undefined;
       if (sandbox) out.push({ containerId: c.id, path: containerLogFile(podLogsDir, sandbox.pod, c.name, c.attempt) });

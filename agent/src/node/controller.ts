@@ -30,7 +30,8 @@ export function nodeObject(cfg: AgentConfig, f: StaticFacts, rv: RuntimeVersion 
       // Where clients find the node API (the kubelet publishes status.daemonEndpoints).
       annotations: cfg.server.certFile ? { [NODE_API_PORT_ANNOTATION]: String(cfg.server.port) } : {},
     },
-    spec: {},
+    // --register-with-taints: sent on every registration, so a re-registration keeps them.
+    spec: { taints: cfg.node.taints.map((t) => ({ key: t.key, value: t.value, effect: t.effect, timeAdded: undefined })) },
     status: {
       capacity: { cpu: String(f.cpuCores), memory: formatKi(f.memoryBytes), "ephemeral-storage": formatKi(f.ephemeralBytes), pods: String(cfg.maxPods) },
       allocatable: {

@@ -2,8 +2,8 @@
 // systeminformation, once) and cheap live figures for every heartbeat
 // (/proc and statfs; no child processes on the hot path).
 import { readFile, statfs } from "node:fs/promises";
-import { networkInterfaces } from "node:os";
 import si from "systeminformation";
+import { defaultNodeIP } from "./address";
 
 export interface StaticFacts {
   cpuCores: number;
@@ -34,14 +34,13 @@ async function readTrim(path: string): Promise<string> {
   }
 }
 
+/** The address the node reports without node.ip: its default-route IPv4 address. */
 export function internalIP(): string {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  }
-  return "127.0.0.1";
+  return defaultNodeIP(4);
 }
 
-export async function staticFacts(hostname: string, rootDir: string): Promise<StaticFacts> {
+/** `nodeIP`: the node's InternalIP (node/address.ts resolveNodeIP). */
+export async function staticFacts(hostname: string, rootDir: string, nodeIP: string): Promise<StaticFacts> {
   const [cpu, mem, os] = await Promise.all([si.cpu(), si.mem(), si.osInfo()]);
   const fs = await statfs(rootDir);
   return {
@@ -54,7 +53,7 @@ export async function staticFacts(hostname: string, rootDir: string): Promise<St
     machineId: await readTrim("/etc/machine-id"),
     bootId: await readTrim("/proc/sys/kernel/random/boot_id"),
     addresses: [
-      { type: "InternalIP", address: internalIP() },
+      { type: "InternalIP", address: nodeIP },
       { type: "Hostname", address: hostname },
     ],
   };

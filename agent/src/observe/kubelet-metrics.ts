@@ -16,6 +16,9 @@ export class KubeletMetrics {
   readonly podWorkerDuration: Histogram<"operation_type">;
   readonly plegRelistDuration: Histogram;
   readonly plegRelistInterval: Histogram;
+  readonly eventedPlegConnectionErrors: Counter;
+  readonly eventedPlegConnections: Counter;
+  readonly eventedPlegConnectionLatency: Histogram;
   readonly runtimeOperations: Counter<"operation_type">;
   readonly runtimeOperationsDuration: Histogram<"operation_type">;
   readonly runtimeOperationsErrors: Counter<"operation_type">;
@@ -47,6 +50,19 @@ export class KubeletMetrics {
     });
     this.plegRelistDuration = new Histogram({ name: "k8shost_agent_pleg_relist_duration_seconds", help: "Duration in seconds for relisting pods in PLEG.", buckets: DEF_BUCKETS, registers });
     this.plegRelistInterval = new Histogram({ name: "k8shost_agent_pleg_relist_interval_seconds", help: "Interval in seconds between relisting in PLEG.", buckets: DEF_BUCKETS, registers });
+    // The evented PLEG's (on containerd's own events here; see pods/pleg.ts).
+    this.eventedPlegConnectionErrors = new Counter({
+      name: "k8shost_agent_evented_pleg_connection_error_count",
+      help: "The number of errors encountered during the establishment of streaming connection with the CRI runtime.",
+      registers,
+    });
+    this.eventedPlegConnections = new Counter({ name: "k8shost_agent_evented_pleg_connection_success_count", help: "The number of times a streaming client was obtained to receive CRI Events.", registers });
+    this.eventedPlegConnectionLatency = new Histogram({
+      name: "k8shost_agent_evented_pleg_connection_latency_seconds",
+      help: "The latency of streaming connection with the CRI runtime, measured in seconds.",
+      buckets: DEF_BUCKETS,
+      registers,
+    });
     this.runtimeOperations = new Counter({ name: "k8shost_agent_runtime_operations_total", help: "Cumulative number of runtime operations by operation type.", labelNames: ["operation_type"], registers });
     this.runtimeOperationsDuration = new Histogram({
       name: "k8shost_agent_runtime_operations_duration_seconds",

@@ -11,7 +11,7 @@ import type { PodStartTracker } from "../observe/pod-start";
 import { PodWorkerTimer } from "../observe/pod-workers";
 import { RelistObserver } from "../observe/relist";
 import { sleep } from "../retry/backoff";
-import type { PodRuntime } from "../runtime/types";
+import type { PodRuntime, PodRuntimeState } from "../runtime/types";
 import { computeStatus } from "../status/compute";
 import type { StatusManager } from "../status/manager";
 import { Pleg, type PodLifecycleEvent } from "./pleg";
@@ -21,6 +21,8 @@ import { newWork, type PodWork } from "./work";
 
 export interface ControllerOptions {
   relistMs: number;
+  /** With the runtime's change events: the relist's period when nothing changes; 0 = events unused (pleg.ts). */
+  eventedRelistMs: number;
   /** Safety net: every pod is synced at least this often. */
   resyncMs: number;
   runtimeName: string;
@@ -52,13 +54,19 @@ export class PodController implements PodSink {
     private readonly opts: ControllerOptions,
   ) {
     this.queue = new PodQueue((uid) => this.syncPod(uid));
-    this.pleg = new Pleg(runtime, log, opts.relistMs, (events) => this.relisted(events), new RelistObserver(metrics.kubelet));
+    const timing = { periodMs: opts.relistMs, eventedPeriodMs: opts.eventedRelistMs };
+    this.pleg = new Pleg(runtime, log, timing, (events) => this.relisted(events), new RelistObserver(metrics.kubelet));
     this.workerTimes = new PodWorkerTimer(metrics.kubelet.podWorkerDuration);
   }
 
-  /** When the runtime last answered a relist (0: never). */
-  get lastRelistAt(): number {
-    return this.pleg.lastRelistAt;
+  /** When the agent last knew the runtime's state (0: never): the last relist, or now while its events flow. */
+  get runtimeSeenAt(): number {
+    return this.pleg.healthyAt;
+  }
+
+  /** The relist's view of every pod if no older than `maxAgeMs`, else undefined (see Pleg.snapshot). */
+  runtimeSnapshot(maxAgeMs: number): Map<string, PodRuntimeState> | undefined {
+    return this.pleg.snapshot(maxAgeMs);
   }
 
   private work(uid: string): PodWork {
@@ -110,7 +118,9 @@ export class PodController implements PodSink {
   synced(): void {
     if (this.listed) return;
     this.listed = true;
-    void this.pleg.relist(); // adopt or remove what the runtime holds
+    // Adopt or remove everything the runtime holds, also pods an earlier relist reported before the list was in.
+    this.pleg.reportAll();
+    void this.pleg.relist();
   }
 
   /** The relist and the resync, until stop(). */

@@ -18,6 +18,7 @@ import { allContainers, isSidecar } from "./containers";
 import { appsFinished, initPlan, podRestartPolicy, restartPolicyOf, type Newest } from "./init";
 import { graceSeconds, identity, type NodeSettings } from "./spec";
 import { SandboxSync } from "./sandbox-sync";
+import { TAINT_REJECT_DETAIL, TAINT_REJECT_MESSAGE, TAINT_REJECT_REASON, taintRejection, type TaintLike } from "./tolerations";
 import { validatePod } from "./validate";
 import type { PodWork } from "./work";
 
@@ -42,6 +43,8 @@ export interface SyncDeps {
   probes: ProbeManager;
   /** Where a starting pod's time goes (observe/pod-start.ts); one-line marks below. */
   phases?: PhaseMarks;
+  /** The node's taints (node.taints): a pod that does not tolerate a NoExecute one is not admitted. */
+  nodeTaints?: readonly TaintLike[];
 }
 
 export interface SyncResult {
@@ -89,6 +92,17 @@ export class PodSyncer {
       return { state: await this.rt.podState(w.uid) };
     }
     w.notes.podFailure = undefined;
+    const rejected = this.rejection(pod);
+    if (rejected) {
+      // kubelet rejectPod: phase Failed, a Warning event; the pod holds nothing here.
+      if (pod.status?.phase !== "Failed") this.d.events.emit(pod, "Warning", TAINT_REJECT_REASON, TAINT_REJECT_DETAIL);
+      w.notes.podFailure = rejected;
+      this.d.probes.forget(w.uid);
+      const live = state.sandboxes.some((s) => s.ready) || state.containers.some((c) => c.state === "running" || c.state === "unknown");
+      if (live) await this.killAll(state, graceSeconds(pod), pod, w.notes.podIPs[0] ?? "");
+      w.network = undefined;
+      return { state: await this.rt.podState(w.uid) };
+    }
     w.notes.startTime ??= new Date(w.firstSeen);
     if (pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed") {
       // A finished pod keeps its exited containers for status but holds no sandbox.
@@ -161,6 +175,17 @@ export class PodSyncer {
     for (const s of state.sandboxes) await this.sandboxes.kill(p, s, state, graceSeconds(pod), pod);
     w.network = undefined;
     return { state: await this.rt.podState(w.uid) };
+  }
+
+  /**
+   * The kubelet's admission (lifecycle/predicate.go generalFilter): a pod that
+   * does not tolerate one of the node's NoExecute taints is refused. A finished
+   * pod is not judged again; one refused keeps its verdict (and reason).
+   */
+  private rejection(pod: Pod): { reason: string; message: string } | undefined {
+    const st = pod.status;
+    if (st?.phase === "Succeeded" || st?.phase === "Failed") return st.reason === TAINT_REJECT_REASON ? { reason: st.reason, message: st.message } : undefined;
+    return taintRejection(pod, this.d.nodeTaints ?? []) ? { reason: TAINT_REJECT_REASON, message: TAINT_REJECT_MESSAGE } : undefined;
   }
 
   /** The kubelet stops a finished pod's sidecars one by one, in reverse order of their start. */

@@ -6,6 +6,7 @@ import { validateProbesAndHooks } from "../probes/validate";
 import { parseQuantity } from "../resources/quantity";
 import { specContainers, type ContainerKind } from "./containers";
 import { terminationProblem } from "./termination";
+import { tolerationsProblem } from "./tolerations";
 import { validateSecurity } from "./validate-security";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -24,6 +25,8 @@ export function validatePod(pod: Pod, supportedVolume: (v: Volume) => string | u
   if (!RESTART.includes(s.restartPolicy)) return `spec.restartPolicy: '${s.restartPolicy}' is not one of Always, OnFailure, Never`;
   if (!DNS.includes(s.dnsPolicy)) return `spec.dnsPolicy: '${s.dnsPolicy}' is not one of ClusterFirst, ClusterFirstWithHostNet, Default, None`;
   if (s.terminationGracePeriodSeconds !== undefined && s.terminationGracePeriodSeconds < 0n) return "spec.terminationGracePeriodSeconds: must be >= 0";
+  const tolerations = tolerationsProblem(s.tolerations);
+  if (tolerations) return tolerations;
   const volumes = new Set<string>();
   for (const [i, v] of s.volumes.entries()) {
     const f = `spec.volumes[${i}]`;

@@ -34,11 +34,12 @@ import { CodedError, errorCode } from "@plasmacloud/common/errors";
 import type { AgentMetrics } from "../observe/metrics";
 import { removePodCgroup } from "./cgroups";
 import { CriClient } from "./cri-client";
+import { ContainerdEvents } from "./events";
 import { containerConfig, containerInfo, netnsFromInfo, runState, sandboxConfig, sandboxInfo } from "./convert";
 import { L, nodeSelector } from "./labels";
 import { podLogDir } from "./logs";
 import { exitMessage, withTerminationFile } from "./termination";
-import type { ContainerInfo, ContainerRequest, ExecSyncResult, ImageUser, PodIdentity, PodRuntime, PodRuntimeState, RegistryAuth, RuntimeVersion, SandboxInfo, SandboxRequest, StreamOptions } from "./types";
+import type { ContainerInfo, ContainerRequest, ExecSyncResult, ImageUser, PodIdentity, PodRuntime, PodRuntimeState, RegistryAuth, RuntimeChange, RuntimeVersion, SandboxInfo, SandboxRequest, StreamOptions } from "./types";
 
 /** Beyond an ExecSync's own timeout, for the runtime to kill the command and answer. */
 const EXEC_SLACK_MS = 10_000;
@@ -60,6 +61,7 @@ export interface CriRuntimeOptions {
 
 export class CriRuntime implements PodRuntime {
   private readonly cri: CriClient;
+  private readonly events: ContainerdEvents;
   private readonly nodeName: string;
   private readonly runtimeHandler: string;
   private readonly podLogsDir: string;
@@ -70,10 +72,16 @@ export class CriRuntime implements PodRuntime {
 
   constructor(o: CriRuntimeOptions) {
     this.cri = new CriClient(o.endpoint, o.timeoutMs, o.metrics);
+    this.events = new ContainerdEvents(o.endpoint, this.cri.runtime.getChannel());
     this.nodeName = o.nodeName;
     this.runtimeHandler = o.runtimeHandler;
     this.podLogsDir = o.podLogsDir;
     this.rootDir = o.rootDir ?? "";
+  }
+
+  /** containerd's own events on the CRI socket (runtime/events.ts); another CRI runtime answers Unimplemented. */
+  watchChanges(signal: AbortSignal, onChange: (c: RuntimeChange) => void): Promise<void> {
+    return this.events.watch(signal, onChange);
   }
 
   mutations(): number {

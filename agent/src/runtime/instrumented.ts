@@ -29,8 +29,8 @@ const OPERATION: Record<string, string> = {
   // removePod: RemovePodSandbox per sandbox, then the pod's log directory.
 };
 
-/** Bookkeeping, not runtime operations. */
-const NOT_OPERATIONS = new Set(["mutations", "close"]);
+/** Bookkeeping, not runtime operations; watchChanges is a stream that lasts as long as it is up. */
+const NOT_OPERATIONS = new Set(["mutations", "close", "watchChanges"]);
 
 export function operationType(method: string): string {
   return OPERATION[method] ?? method.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

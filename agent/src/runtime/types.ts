@@ -160,6 +160,13 @@ export interface RuntimeVersion {
   apiVersion: string;
 }
 
+/**
+ * What a runtime's change events report (watchChanges): the subscription is
+ * up (every change from then on is reported), or something changed; `id` is
+ * the container or sandbox when known, `exit` that its process exited.
+ */
+export type RuntimeChange = { kind: "up" } | { kind: "change"; id: string; exit: boolean; /** ms since epoch, the runtime's clock */ createdAt: number };
+
 export interface PodRuntime {
   version(): Promise<RuntimeVersion>;
   /** RuntimeReady and NetworkReady from the runtime's own status. */
@@ -202,6 +209,12 @@ export interface PodRuntime {
   exec(containerId: string, cmd: string[], streams: StreamOptions): Promise<string>;
   attach(containerId: string, streams: StreamOptions): Promise<string>;
   portForward(sandboxId: string, ports: number[]): Promise<string>;
+  /**
+   * The runtime's change events, when it has them (the relist then runs on
+   * changes, pods/pleg.ts): one subscription, resolved when `signal` aborts,
+   * rejected when it fails or drops (code Unimplemented: this runtime has none).
+   */
+  watchChanges?(signal: AbortSignal, onChange: (c: RuntimeChange) => void): Promise<void>;
   /** How many mutating calls were made so far: a caller that saw no change need not read state again. */
   mutations(): number;
   close(): void;

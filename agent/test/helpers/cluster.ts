@@ -134,6 +134,8 @@ export interface ClusterOptions {
   executable?: string;
   /** network.novanet.pluginPath of the agent (default: the node stack's novanet, containerd's). */
   novanetPluginPath?: string;
+  /** Fields of the agent's `runtime` block over the default (endpoint: the node stack's containerd). */
+  runtime?: Record<string, string | number>;
   /** heartbeatSeconds of the agent (default 2: tests want quick node updates). */
   heartbeatSeconds?: number;
   /** network.novanet.checkSeconds of the agent (default: the agent's). */
@@ -169,7 +171,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     [
       `nodeName: ${nodeName}`,
       `controlPlane: { address: "${address}", tokenFile: ${nodeTokenFile}, requestTimeoutSeconds: 5 }`,
-      `runtime: { endpoint: "unix://${CONTAINERD_SOCK}" }`,
+      `runtime: ${JSON.stringify({ endpoint: `unix://${CONTAINERD_SOCK}`, ...opts.runtime })}`,
       `rootDir: ${join(dir, "root")}`,
       `podLogsDir: ${join(dir, "logs")}`,
       `heartbeatSeconds: ${opts.heartbeatSeconds ?? 2}`,

@@ -125,4 +125,11 @@ test("the manager: one container's failure holds back no other; running containe
   };
   const got = await runningLogs({ relist: async () => new Map([["u1", state]]) }, "/var/log/pods");
   assert.deepEqual(got, [{ containerId: "k0", path: "/var/log/pods/ns_web_u1/c0/2.log" }]);
+  // A recent view of the pod relist is used instead of a relist of its own; a stale one (undefined) is not.
+  let relists = 0;
+  const counting = { relist: async () => (relists++, new Map([["u1", state]])) };
+  assert.deepEqual(await runningLogs(counting, "/var/log/pods", () => new Map([["u1", state]])), got);
+  assert.equal(relists, 0, "the cached view made no relist");
+  assert.deepEqual(await runningLogs(counting, "/var/log/pods", () => undefined), got);
+  assert.equal(relists, 1, "without a recent view it relists");
 });

@@ -14,7 +14,7 @@ const sandbox = (id: string) => ({ id, ready: true }) as PodRuntimeState["sandbo
 const quiet = createLogger({ component: "test", level: "error" });
 
 test("a relist begun after the last sync answers for the pod; one begun before does not", async () => {
-  const pleg = new Pleg(fakeRuntime(() => new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }]])), quiet, 1000, () => {});
+  const pleg = new Pleg(fakeRuntime(() => new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }]])), quiet, { periodMs: 1000, eventedPeriodMs: 0 }, () => {});
   assert.equal(pleg.newerThan("u1", -1), undefined, "no relist yet: read the runtime");
   const before = performance.now();
   await pleg.relist();
@@ -27,7 +27,7 @@ test("a relist begun after the last sync answers for the pod; one begun before d
 test("a relist that began before a sync ended is not newer, even if it answers after", async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
-  const pleg = new Pleg(fakeRuntime(() => new Map(), gate), quiet, 1000, () => {});
+  const pleg = new Pleg(fakeRuntime(() => new Map(), gate), quiet, { periodMs: 1000, eventedPeriodMs: 0 }, () => {});
   const relist = pleg.relist();
   await new Promise((r) => setTimeout(r, 5));
   const syncEnded = performance.now(); // a sync ends while the relist is in flight
@@ -39,7 +39,7 @@ test("a relist that began before a sync ended is not newer, even if it answers a
 test("a failed relist keeps no newer view", async () => {
   let fail = false;
   const rt = { relist: async () => { if (fail) throw new Error("runtime down"); return new Map(); } } as unknown as PodRuntime;
-  const pleg = new Pleg(rt, quiet, 1000, () => {});
+  const pleg = new Pleg(rt, quiet, { periodMs: 1000, eventedPeriodMs: 0 }, () => {});
   await pleg.relist();
   const t = performance.now();
   fail = true;
@@ -48,7 +48,7 @@ test("a failed relist keeps no newer view", async () => {
 });
 
 test("the cached view is a copy: a sync changing its lists leaves the cache intact", async () => {
-  const pleg = new Pleg(fakeRuntime(() => new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }]])), quiet, 1000, () => {});
+  const pleg = new Pleg(fakeRuntime(() => new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }]])), quiet, { periodMs: 1000, eventedPeriodMs: 0 }, () => {});
   await pleg.relist();
   pleg.newerThan("u1", -1)!.sandboxes.length = 0;
   assert.equal(pleg.newerThan("u1", -1)!.sandboxes.length, 1);

@@ -24,8 +24,6 @@ const fixture = JSON.parse(readFileSync(join(repo, "nix/test/fixtures/node-optio
 const MODULE_ONLY: Record<string, string> = {
   enable: "the module's switch",
   package: "a store path, in ExecStart",
-  nodeIP: "not supported by the agent yet: an assertion refuses a value",
-  nodeTaints: "not supported yet (the k8shost Node has no taints): an assertion refuses a value",
   extraFlags: "command-line flags of `k8shost-agent run`",
   environmentFile: "the unit's EnvironmentFile=",
   settings: "the YAML itself",
@@ -84,11 +82,17 @@ test("module options -> agent settings: the agent's own schema accepts them, and
   const values = subtrees(settings);
   const found = (v: Json): boolean =>
     values.has(canonical(v)) || (typeof v === "string" && v.startsWith("/") && [...values].some((s) => s.startsWith(JSON.stringify(`${v}/`).slice(0, -1))));
-  const unmapped = [...options.keys()].filter((p) => !(p in MODULE_ONLY) && !found(options.get(p)!));
+  // nodeTaints changes shape (an attrset, as services.kubernetes.kubelet.taints, becomes the agent's list): checked below.
+  const unmapped = [...options.keys()].filter((p) => !(p in MODULE_ONLY) && p !== "nodeTaints" && !found(options.get(p)!));
   assert.deepEqual(unmapped, [], "options neither in the agent's settings nor listed as module-only");
-  // Options the agent cannot honour yet must not have an agent key waiting for them.
-  const agentKeys = new Set(leaves(defaultConfig() as unknown as Json).keys());
-  for (const p of ["nodeIP", "nodeTaints"]) assert.ok(!agentKeys.has(p), `the agent now has '${p}': map services.k8shost-node.${p} to it and drop its assertion`);
+
+  // nodeIP -> node.ip (null: "", the agent's default-route address); nodeTaints -> node.taints, every field kept.
+  assert.equal(cfg.node.ip, fixture.nodeIP);
+  assert.equal(buildConfig(settingsFor({ ...fixture, nodeIP: null })).node.ip, defaultConfig().node.ip);
+  const taints = Object.values(fixture.nodeTaints as Record<string, Record<string, Json>>);
+  assert.ok(taints.length >= 2);
+  assert.deepEqual(new Set(cfg.node.taints.map((t) => JSON.stringify(t))), new Set(taints.map((t) => JSON.stringify({ key: t.key, value: t.value, effect: t.effect }))));
+  assert.deepEqual(buildConfig(settingsFor({ ...fixture, nodeTaints: {} })).node.taints, []);
 
   // With novanet off the agent uses the runtime's network.
   const off = settingsFor({ ...fixture, novanet: { ...(fixture.novanet as Record<string, Json>), enable: false } });

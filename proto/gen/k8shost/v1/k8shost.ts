@@ -448,6 +448,25 @@ export interface PodSpec {
    * restart_policy "Always" is a sidecar that keeps running beside them.
    */
   initContainers: Container[];
+  /**
+   * The node refuses a pod that does not tolerate one of its NoExecute taints
+   * (the kubelet's admission); the other effects are the scheduler's.
+   */
+  tolerations: Toleration[];
+}
+
+/**
+ * A pod's toleration of node taints (core/v1 Toleration). operator: Equal
+ * (default) or Exists; an empty key with Exists matches every taint; an empty
+ * effect matches every effect.
+ */
+export interface Toleration {
+  key: string;
+  operator: string;
+  value: string;
+  effect: string;
+  /** NoExecute only: how long the pod stays bound once the taint appears. */
+  tolerationSeconds?: bigint | undefined;
 }
 
 export interface PodCondition {
@@ -705,10 +724,19 @@ export interface NodeSystemInfo {
   architecture: string;
 }
 
+/** A node taint (core/v1 Taint). effect: NoSchedule, PreferNoSchedule, NoExecute. */
+export interface Taint {
+  key: string;
+  value: string;
+  effect: string;
+  timeAdded: Date | undefined;
+}
+
 export interface NodeSpec {
   podCidr: string;
   unschedulable: boolean;
   providerId: string;
+  taints: Taint[];
 }
 
 export interface NodeStatus {
@@ -6801,6 +6829,7 @@ function createBasePodSpec(): PodSpec {
     hostPid: false,
     hostIpc: false,
     initContainers: [],
+    tolerations: [],
   };
 }
 
@@ -6852,6 +6881,9 @@ export const PodSpec: MessageFns<PodSpec> = {
     }
     for (const v of message.initContainers) {
       Container.encode(v!, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.tolerations) {
+      Toleration.encode(v!, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -6981,6 +7013,14 @@ export const PodSpec: MessageFns<PodSpec> = {
             message.initContainers.push(Container.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.tolerations.push(Toleration.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7051,6 +7091,9 @@ export const PodSpec: MessageFns<PodSpec> = {
         : globalThis.Array.isArray(object?.init_containers)
         ? object.init_containers.map((e: any) => Container.fromJSON(e))
         : [],
+      tolerations: globalThis.Array.isArray(object?.tolerations)
+        ? object.tolerations.map((e: any) => Toleration.fromJSON(e))
+        : [],
     };
   },
 
@@ -7098,6 +7141,9 @@ export const PodSpec: MessageFns<PodSpec> = {
     if (message.initContainers?.length) {
       obj.initContainers = message.initContainers.map((e) => Container.toJSON(e));
     }
+    if (message.tolerations?.length) {
+      obj.tolerations = message.tolerations.map((e) => Toleration.toJSON(e));
+    }
     return obj;
   },
 
@@ -7125,6 +7171,149 @@ export const PodSpec: MessageFns<PodSpec> = {
     message.hostPid = object.hostPid ?? false;
     message.hostIpc = object.hostIpc ?? false;
     message.initContainers = object.initContainers?.map((e) => Container.fromPartial(e)) || [];
+    message.tolerations = object.tolerations?.map((e) => Toleration.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseToleration(): Toleration {
+  return { key: "", operator: "", value: "", effect: "", tolerationSeconds: undefined };
+}
+
+export const Toleration: MessageFns<Toleration> = {
+  encode(message: Toleration, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.operator !== "") {
+      writer.uint32(18).string(message.operator);
+    }
+    if (message.value !== "") {
+      writer.uint32(26).string(message.value);
+    }
+    if (message.effect !== "") {
+      writer.uint32(34).string(message.effect);
+    }
+    if (message.tolerationSeconds !== undefined) {
+      if (BigInt.asIntN(64, message.tolerationSeconds) !== message.tolerationSeconds) {
+        throw new globalThis.Error("value provided for field message.tolerationSeconds of type int64 too large");
+      }
+      writer.uint32(40).int64(message.tolerationSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Toleration {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseToleration();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.operator = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.effect = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.tolerationSeconds = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Toleration {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      operator: isSet(object.operator) ? globalThis.String(object.operator) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      effect: isSet(object.effect) ? globalThis.String(object.effect) : "",
+      tolerationSeconds: isSet(object.tolerationSeconds)
+        ? BigInt(object.tolerationSeconds)
+        : isSet(object.toleration_seconds)
+        ? BigInt(object.toleration_seconds)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Toleration): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.operator !== "") {
+      obj.operator = message.operator;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    if (message.effect !== "") {
+      obj.effect = message.effect;
+    }
+    if (message.tolerationSeconds !== undefined) {
+      obj.tolerationSeconds = message.tolerationSeconds.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Toleration>, I>>(base?: I): Toleration {
+    return Toleration.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Toleration>, I>>(object: I): Toleration {
+    const message = createBaseToleration();
+    message.key = object.key ?? "";
+    message.operator = object.operator ?? "";
+    message.value = object.value ?? "";
+    message.effect = object.effect ?? "";
+    message.tolerationSeconds = (object.tolerationSeconds !== undefined && object.tolerationSeconds !== null)
+      ? BigInt(object.tolerationSeconds)
+      : undefined;
     return message;
   },
 };
@@ -10177,8 +10366,129 @@ export const NodeSystemInfo: MessageFns<NodeSystemInfo> = {
   },
 };
 
+function createBaseTaint(): Taint {
+  return { key: "", value: "", effect: "", timeAdded: undefined };
+}
+
+export const Taint: MessageFns<Taint> = {
+  encode(message: Taint, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    if (message.effect !== "") {
+      writer.uint32(26).string(message.effect);
+    }
+    if (message.timeAdded !== undefined) {
+      Timestamp.encode(toTimestamp(message.timeAdded), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Taint {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaint();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.effect = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.timeAdded = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Taint {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      effect: isSet(object.effect) ? globalThis.String(object.effect) : "",
+      timeAdded: isSet(object.timeAdded)
+        ? fromJsonTimestamp(object.timeAdded)
+        : isSet(object.time_added)
+        ? fromJsonTimestamp(object.time_added)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Taint): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    if (message.effect !== "") {
+      obj.effect = message.effect;
+    }
+    if (message.timeAdded !== undefined) {
+      obj.timeAdded = message.timeAdded.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Taint>, I>>(base?: I): Taint {
+    return Taint.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Taint>, I>>(object: I): Taint {
+    const message = createBaseTaint();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    message.effect = object.effect ?? "";
+    message.timeAdded = object.timeAdded ?? undefined;
+    return message;
+  },
+};
+
 function createBaseNodeSpec(): NodeSpec {
-  return { podCidr: "", unschedulable: false, providerId: "" };
+  return { podCidr: "", unschedulable: false, providerId: "", taints: [] };
 }
 
 export const NodeSpec: MessageFns<NodeSpec> = {
@@ -10191,6 +10501,9 @@ export const NodeSpec: MessageFns<NodeSpec> = {
     }
     if (message.providerId !== "") {
       writer.uint32(26).string(message.providerId);
+    }
+    for (const v of message.taints) {
+      Taint.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -10232,6 +10545,14 @@ export const NodeSpec: MessageFns<NodeSpec> = {
             message.providerId = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.taints.push(Taint.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -10257,6 +10578,7 @@ export const NodeSpec: MessageFns<NodeSpec> = {
         : isSet(object.provider_id)
         ? globalThis.String(object.provider_id)
         : "",
+      taints: globalThis.Array.isArray(object?.taints) ? object.taints.map((e: any) => Taint.fromJSON(e)) : [],
     };
   },
 
@@ -10271,6 +10593,9 @@ export const NodeSpec: MessageFns<NodeSpec> = {
     if (message.providerId !== "") {
       obj.providerId = message.providerId;
     }
+    if (message.taints?.length) {
+      obj.taints = message.taints.map((e) => Taint.toJSON(e));
+    }
     return obj;
   },
 
@@ -10282,6 +10607,7 @@ export const NodeSpec: MessageFns<NodeSpec> = {
     message.podCidr = object.podCidr ?? "";
     message.unschedulable = object.unschedulable ?? false;
     message.providerId = object.providerId ?? "";
+    message.taints = object.taints?.map((e) => Taint.fromPartial(e)) || [];
     return message;
   },
 };
