@@ -34,16 +34,19 @@ test("without events: a relist every period, and the cache is as fresh as the la
 test("events up: one relist soon to cover what came before, then only the evented period", () => {
   const s = new RelistSchedule(O, 0);
   s.streamUp(10);
-  assert.equal(s.dueAt(), 110, "the minimum gap after the stream came up");
+  assert.equal(s.dueAt(), 1000, "no sooner than a generic period after the last relist (here: the start)");
   assert.equal(s.freshAt(50), -1, "nothing answered yet");
-  relistAt(s, 110);
-  assert.equal(s.dueAt(), 110 + 300_000);
+  relistAt(s, 1000);
+  assert.equal(s.dueAt(), 1000 + 300_000);
   // Nothing changed since: the cache counts as of now minus the margin, however old the relist.
   assert.equal(s.freshAt(60_000), 60_000 - 200);
-  assert.equal(s.freshAt(200), 110, "never older than the relist itself");
+  assert.equal(s.freshAt(1100), 1000, "never older than the relist itself");
+  // A change long after the last relist: relisted the minimum gap after it.
+  s.changed(90_000, "", false);
+  assert.equal(s.dueAt(), 90_100);
 });
 
-test("a burst of changes costs one relist per gap and a second look, not one relist each", () => {
+test("a burst of changes costs no more relists than the generic relist, plus a second look", () => {
   const s = new RelistSchedule(O, 0);
   s.streamUp(0);
   relistAt(s, 100);
@@ -123,7 +126,7 @@ test("a change while a relist is in flight: not fresh until a relist begun after
   s.changed(10_001, "", false); // arrives while that relist is in flight
   s.answered(10_000, new Map());
   assert.equal(s.freshAt(10_500), 10_000);
-  assert.equal(s.dueAt(), 10_101, "covered by the next relist, the gap after the change");
+  assert.equal(s.dueAt(), 11_000, "covered by the next relist, a generic period after the one in flight");
 });
 
 test("the stream dropping: relist soon, then the generic period; the cache no longer counts as fresh", () => {
