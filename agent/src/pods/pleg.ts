@@ -215,7 +215,8 @@ export class Pleg {
    */
   snapshot(maxAgeMs: number): Map<string, PodRuntimeState> | undefined {
     const now = this.now();
-    return this.schedule.freshAt(now) >= now - maxAgeMs ? this.cache : undefined;
+    const at = this.schedule.freshAt(now);
+    return at >= 0 && at >= now - maxAgeMs ? this.cache : undefined;
   }
 
   /** The pod left this node: whatever the runtime shows of it next is news. */

@@ -53,3 +53,12 @@ test("the cached view is a copy: a sync changing its lists leaves the cache inta
   pleg.newerThan("u1", -1)!.sandboxes.length = 0;
   assert.equal(pleg.newerThan("u1", -1)!.sandboxes.length, 1);
 });
+
+test("snapshot: every pod's view while it is recent enough, else nothing (the reader lists itself)", async () => {
+  const pleg = new Pleg(fakeRuntime(() => new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }]])), quiet, { periodMs: 1000, eventedPeriodMs: 0 }, () => {});
+  assert.equal(pleg.snapshot(10_000), undefined, "no relist yet");
+  await pleg.relist();
+  assert.deepEqual([...pleg.snapshot(10_000)!.keys()], ["u1"]);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(pleg.snapshot(5), undefined, "older than the reader accepts");
+});
