@@ -172,11 +172,11 @@ export async function run(): Promise<void> {
       ["RSS, max sampled each second, MiB (target <= 100)", mmm(runs.map((r) => r.rssMaxMiB), 1)],
       ["RSS at window end, MiB", mmm(runs.map((r) => r.rssEndMiB), 1)],
     ]));
-    // The resync's share: the quiet seconds' median is the relist; the rest of the CPU came in the window's
+    // The resync's share: the quiet seconds' median is the probes and timers (the relist runs on runtime events); the rest of the CPU came in the window's
     // two resync bursts (and its heartbeats). Scaled to the default syncFrequency (60 s): computed, not measured.
     const quiet = runs.map((r) => median(r.perSecondPct));
     const perResync = runs.map((r, i) => ((r.cpuPct - quiet[i]!) * 2 * RESYNC_S) / 100 / 2);
-    console.log(`  of which: the quiet seconds (relist) ${mmm(quiet, 2)} % of one core; each resync period's burst (${big.running} pod syncs, a pod list, ${RESYNC_S / 10} heartbeats) ${mmm(perResync.map((x) => x * 1000))} ms of CPU`);
+    console.log(`  of which: the quiet seconds (probes and timers; relists only on runtime events, see the CRI calls) ${mmm(quiet, 2)} % of one core; each resync period's burst (${big.running} pod syncs, a pod list, ${RESYNC_S / 10} heartbeats) ${mmm(perResync.map((x) => x * 1000))} ms of CPU`);
     if (RESYNC_S !== 60) console.log(`  computed for the default 60 s resync (quiet + one burst per 60 s; heartbeats under-counted): ${mmm(runs.map((_, i) => quiet[i]! + (perResync[i]! / 60) * 100), 2)} % of one core`);
     const kinds = [...new Set(runs.flatMap((r) => [...r.byThreadPct.keys()]))].sort();
     console.log(`  by thread (% of one core): ${kinds.map((k) => `${k} ${mmm(runs.map((r) => r.byThreadPct.get(k) ?? 0), 2)}`).join("; ")}`);
