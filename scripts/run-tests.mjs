@@ -19,6 +19,14 @@ const args = process.argv.slice(2);
 const unitOnly = args.includes("--unit");
 const explicit = args.filter((a) => !a.startsWith("--"));
 
+// The node stack is one per machine: a suite run holds the lock that benches
+// and single test files take (`flock /tmp/plasma-it.lock ...`), so none of them
+// runs into it. -o: the lock stays with flock, not with the daemons we start.
+if (!unitOnly && !process.env.PLASMA_IT_LOCKED && spawnSync("flock", ["--version"]).status === 0) {
+  const r = spawnSync("flock", ["-o", "/tmp/plasma-it.lock", process.execPath, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, PLASMA_IT_LOCKED: "1" } });
+  process.exit(r.status ?? 1);
+}
+
 function run(cmd, argv, opts = {}) {
   const r = spawnSync(cmd, argv, { stdio: "inherit", cwd: root, ...opts });
   if (r.status !== 0) process.exit(r.status ?? 1);

@@ -2,7 +2,8 @@
 // CLOSE of stdin, which the node API carries to containerd as the FIN of the
 // stdin stream of a SPDY session. Through the CLI as a user runs it (piped
 // input, exit codes, 8 MiB of input whole), raw v5 and v4 WebSocket clients
-// (a v4 client keeps the plain relay), and afterwards no connection of the
+// (a v4 client keeps the plain relay), attach -i to a stdinOnce container
+// (the end of input reaches it, it exits), and afterwards no connection of the
 // agent left open to containerd's streaming server or from a client.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -35,8 +36,12 @@ let containerId = "";
 before(async () => {
   c = await startCluster({ extraConfig: `server: { address: "${HOST}", port: 0, certFile: ${CERT}, keyFile: ${KEY} }` });
   cli = new Cli(["--server", c.cp.address, "--token-file", join(c.dir, "user.token"), "--certificate-authority", CERT]);
-  await c.createPod({ metadata: { name: "box" }, spec: { containers: [{ name: "app", image: BUSYBOX, command: ["sleep", "3600"] }], terminationGracePeriodSeconds: 1n } });
-  const pod = await podRunning(c, "box", undefined, 60_000);
+  await Promise.all([
+    c.createPod({ metadata: { name: "box" }, spec: { containers: [{ name: "app", image: BUSYBOX, command: ["sleep", "3600"] }], terminationGracePeriodSeconds: 1n } }),
+    // kubectl run -i's container: it waits on its stdin, which closes when the first attach ends.
+    c.createPod({ metadata: { name: "reader" }, spec: { containers: [{ name: "app", image: BUSYBOX, command: ["sh", "-c", "wc -c; exit 7"], stdin: true, stdinOnce: true }], restartPolicy: "Never", terminationGracePeriodSeconds: 1n } }),
+  ]);
+  const [pod] = await Promise.all([podRunning(c, "box", undefined, 60_000), podRunning(c, "reader", undefined, 60_000)]);
   containerId = (await containersOf(pod.metadata!.uid))[0]!.id;
   const port = await waitFor("the node API port published", () => c.store.nodes.get(c.nodeName)?.metadata?.annotations[NODE_API_PORT_ANNOTATION]);
   base = `https://${HOST}:${port}`;
@@ -114,6 +119,20 @@ test("v5 over the WebSocket: CLOSE of stdin ends the input; with a TTY the resiz
 test("a v4 client keeps the relay: input flows, the exit code comes back", async () => {
   const r = await rawExec([V4], ["sh", "-c", "read x; echo got-$x; exit 4"], { input: (ws) => ws.send(frame(0, "v4\n")) });
   assert.deepEqual(r, { protocol: V4, out: "got-v4\n", code: 4 });
+});
+
+test("attach -i to a stdinOnce container: the end of piped stdin reaches it; it exits and its status has its exit code", async () => {
+  // containerd's CRI attach closes a stdinOnce container's stdin when the attach's stdin ends (without a
+  // TTY; with one it is closed when the container stops); the attach lasts until the container's output ends.
+  const r = await runCli(cli.args("attach", "-i", "reader"), { input: "hello\n", timeoutMs: 30_000 });
+  // The attach's Status is Success whatever the process's exit code (the kubelet's ServeAttach, and
+  // containerd's copy of it): kubectl attach exits 0; the exit code is in the pod's status.
+  assert.deepEqual([r.code, r.stdout, r.stderr], [0, "6\n", ""]);
+  const pod = await waitFor("reader Failed with its container terminated", async () => {
+    const p = await c.getPod("reader");
+    return p?.status?.phase === "Failed" && p.status.containerStatuses[0]?.state?.terminated ? p : undefined;
+  }, 30_000);
+  assert.equal(pod.status!.containerStatuses[0]!.state!.terminated!.exitCode, 7);
 });
 
 test("afterwards the agent holds no connection to containerd's streaming server nor any client's", async () => {
