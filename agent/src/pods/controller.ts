@@ -95,9 +95,9 @@ export class PodController implements PodSink {
     w.pod = pod;
     w.lastPod = pod;
     // The echo of our own status push changes nothing the sync reads (the
-    // kubelet's pod config takes it as a status reconcile, not a sync); a
-    // phase change does: a finished pod gives its sandbox back.
-    if (!fresh && prev && prev.status?.phase === pod.status?.phase && sameDesired(prev, pod)) return;
+    // kubelet's pod config takes it as a status reconcile, not a sync), but
+    // for one thing: a pod that became finished gives its sandbox back.
+    if (!fresh && prev && finished(prev) === finished(pod) && sameDesired(prev, pod)) return;
     this.queue.enqueue(uid);
   }
 
@@ -204,6 +204,8 @@ export class PodController implements PodSink {
     this.queue.stop();
   }
 }
+
+const finished = (p: Pod): boolean => p.status?.phase === "Succeeded" || p.status?.phase === "Failed";
 
 /** Spec and metadata the same, resource version aside: what the pod asks of the node did not change. */
 function sameDesired(a: Pod, b: Pod): boolean {
