@@ -35,8 +35,8 @@ export class ContainerSync {
     private readonly sandboxes: SandboxSync,
   ) {}
 
-  /** Returns ms until this container needs another look, if it waits on a timer. */
-  async sync(w: PodWork, pod: Pod, c: Container, sandbox: SandboxInfo, state: PodRuntimeState, paths: Map<string, string>, policy: RestartPolicy): Promise<number | undefined> {
+  /** Returns ms until this container needs another look, if it waits on a timer; the id of a container it made goes into `made`. */
+  async sync(w: PodWork, pod: Pod, c: Container, sandbox: SandboxInfo, state: PodRuntimeState, paths: Map<string, string>, policy: RestartPolicy, made: string[]): Promise<number | undefined> {
     const mine = state.containers.filter((x) => x.name === c.name && x.sandboxId === sandbox.id).sort((a, b) => b.attempt - a.attempt);
     let latest = mine[0];
     const key = `${w.uid}/${c.name}`;
@@ -129,6 +129,7 @@ export class ContainerSync {
     let id: string;
     try {
       id = await this.d.runtime.createContainer(sandbox.id, sreq, containerRequest(pod, c, attempt, image, mounts, this.d.settings, user, resolved));
+      made.push(id);
     } catch (err) {
       w.notes.waiting.set(c.name, { reason: "CreateContainerError", message: errorMessage(err) });
       this.d.events.emit(pod, "Warning", "Failed", `Error: ${errorMessage(err)}`, containerFieldPath(pod, c.name));

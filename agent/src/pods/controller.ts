@@ -141,7 +141,9 @@ export class PodController implements PodSink {
     const timing = this.workerTimes.begin(uid);
     try {
       this.log.debug({ pod: this.name(w) }, "syncing pod");
-      this.afterSync(w, await this.syncer.sync(w, this.pleg.newerThan(uid, w.lastSyncEnd)));
+      const input = this.pleg.current(uid, w.lastSyncEnd, w.lastRead);
+      w.lastRead = undefined; // the sync's own result sets it again
+      this.afterSync(w, await this.syncer.sync(w, input));
     } catch (err) {
       this.metrics.syncErrors.inc({ reason: "error" });
       this.log.warn({ pod: this.name(w), err: errorMessage(err) }, "pod sync failed; retrying");
@@ -167,6 +169,7 @@ export class PodController implements PodSink {
       this.opts.starts?.forget(w.uid);
       return;
     }
+    if (res.stateAt !== undefined) w.lastRead = { state: res.state, at: res.stateAt };
     if (res.requeueAfterMs !== undefined) this.queue.enqueue(w.uid, Math.max(100, res.requeueAfterMs));
     const pod = w.pod;
     if (!pod || pod.metadata?.deletionTimestamp) return;

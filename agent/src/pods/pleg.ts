@@ -11,7 +11,7 @@ import type { Logger } from "@plasmacloud/common/log";
 import type { RelistObserver } from "../observe/relist";
 import { Backoff, sleep } from "../retry/backoff";
 import { ProblemLog } from "../retry/problem";
-import type { PodRuntime, PodRuntimeState, RuntimeChange } from "../runtime/types";
+import type { PodRuntime, PodRuntimeState, RuntimeChange, TimedState } from "../runtime/types";
 import { RelistSchedule, type ScheduleOptions } from "./relist-schedule";
 
 export interface PodLifecycleEvent {
@@ -52,6 +52,8 @@ export class Pleg {
   lastRelistAt = 0;
   private lastRelistFailed = false;
   private readonly seen = new Map<string, string>();
+  /** When the last relist that reported a change of the pod answered. */
+  private readonly reported = new Map<string, number>();
   /** The last answered relist: the kubelet's pod cache (its time is the schedule's freshAt). */
   private cache = new Map<string, PodRuntimeState>();
   private readonly problem: ProblemLog;
@@ -175,6 +177,7 @@ export class Pleg {
       done?.();
       return;
     }
+    const answeredAt = this.now();
     this.cache = all;
     this.schedule.answered(began, all);
     this.observer?.listed(all);
@@ -190,6 +193,7 @@ export class Pleg {
       this.seen.delete(uid);
       events.push({ uid, gone: true });
     }
+    for (const e of events) this.reported.set(e.uid, answeredAt);
     this.handle(events);
     done?.();
   }
@@ -209,6 +213,22 @@ export class Pleg {
   }
 
   /**
+   * The pod's state when the agent already has it current, else undefined
+   * (the sync reads the runtime): the cache when newer than `since`
+   * (newerThan), or `own`, the last sync's final read, when no relist
+   * reported a change of the pod after that read began. In a burst of
+   * starts, the relist that ran during a pod's sync wakes it once more; the
+   * sync's own read is newer than that relist and spares the runtime a read.
+   */
+  current(uid: string, since: number, own?: TimedState): TimedState | undefined {
+    const at = this.now();
+    const cached = this.newerThan(uid, since);
+    if (cached) return { state: cached, at };
+    if (own && own.at > (this.reported.get(uid) ?? -Infinity)) return { state: { sandboxes: [...own.state.sandboxes], containers: [...own.state.containers] }, at: own.at };
+    return undefined;
+  }
+
+  /**
    * Every pod's state from the cache when it is no older than `maxAgeMs` (with
    * events flowing: nothing changed since), else undefined: readers that only
    * need a recent view (the log manager) share the relist instead of listing.
@@ -222,6 +242,7 @@ export class Pleg {
   /** The pod left this node: whatever the runtime shows of it next is news. */
   forget(uid: string): void {
     this.seen.delete(uid);
+    this.reported.delete(uid);
   }
 
   /** The next relist reports every pod the runtime holds (the first complete pod list is in: adopt or remove them). */

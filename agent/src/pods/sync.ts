@@ -8,7 +8,7 @@ import { containerFieldPath, type PodEvents } from "../events/types";
 import type { PodNetwork } from "../network/types";
 import type { PhaseMarks } from "../observe/pod-start";
 import type { ProbeManager } from "../probes/manager";
-import type { ContainerInfo, PodRuntime, PodRuntimeState } from "../runtime/types";
+import type { ContainerInfo, PodRuntime, PodRuntimeState, TimedState } from "../runtime/types";
 import { VolumeError, type PodVolumes } from "../volumes/types";
 import type { ImageManager } from "./images";
 import { ContainerSync } from "./container-sync";
@@ -52,6 +52,8 @@ export interface SyncResult {
   requeueAfterMs?: number;
   /** Runtime state after the sync, for status. */
   state: PodRuntimeState;
+  /** When `state` was read, where the next sync may start from it (the controller decides whether it still can). */
+  stateAt?: number;
   /** The pod is fully gone from this node; drop its worker. */
   forget?: boolean;
 }
@@ -72,17 +74,19 @@ export class PodSyncer {
     this.containers = new ContainerSync(d, this.killer, this.sandboxes);
   }
 
-  /** `cached`: the pod's state from a relist newer than its last sync (pods/pleg.ts), else it is read here. */
-  async sync(w: PodWork, cached?: PodRuntimeState): Promise<SyncResult> {
+  /** `cached`: the pod's state known to be current (pods/controller.ts says when), else it is read here. */
+  async sync(w: PodWork, cached?: TimedState): Promise<SyncResult> {
     const pod = w.pod;
     if (!pod || pod.metadata?.deletionTimestamp) return this.terminate(w);
     this.d.phases?.lap(w.uid, "queue");
 
-    const state = cached ?? (await this.rt.podState(w.uid));
+    // The runtime stamps its mutating calls per pod: a sync that made none on
+    // its pod need not read the state again, whatever other pods' syncs did.
+    const mutationsBefore = this.rt.mutations(w.uid);
+    const readAt = cached?.at ?? performance.now();
+    const state = cached?.state ?? (await this.rt.podState(w.uid));
     this.d.phases?.lap(w.uid, "read");
     for (const c of state.containers) w.notes.attempts.set(c.name, Math.max(c.attempt, w.notes.attempts.get(c.name) ?? 0));
-    // The runtime counts its mutating calls: a sync that made none need not read the state again.
-    const mutationsBefore = this.rt.mutations();
     const problem = validatePod(pod, (v) => this.d.volumes.unsupported(v));
     if (problem) {
       w.notes.podFailure = { reason: "InvalidPodSpec", message: problem };
@@ -138,25 +142,28 @@ export class PodSyncer {
       if (wait !== undefined) requeue = Math.min(requeue ?? wait, wait);
     };
     const spec = pod.spec!;
+    const made: string[] = [];
     const newest = newestIn(fresh, sandbox.info.id);
     if (appsFinished(spec, newest)) {
       // Complete: the sidecars go, last started first; nothing is restarted.
       await this.stopSidecars(pod, fresh, sandbox.info.id);
     } else {
       const init = initPlan(spec, newest, (c, info) => info.state === "running" && this.d.probes.started(c, info.id));
-      for (const c of init.keep) after(await this.containers.sync(w, pod, c, sandbox.info, fresh, paths, "Always"));
-      if (init.next) after(await this.containers.sync(w, pod, init.next, sandbox.info, fresh, paths, restartPolicyOf(spec, init.next, true)));
-      if (init.done) for (const c of spec.containers) after(await this.containers.sync(w, pod, c, sandbox.info, fresh, paths, podRestartPolicy(spec)));
+      for (const c of init.keep) after(await this.containers.sync(w, pod, c, sandbox.info, fresh, paths, "Always", made));
+      if (init.next) after(await this.containers.sync(w, pod, init.next, sandbox.info, fresh, paths, restartPolicyOf(spec, init.next, true), made));
+      if (init.done) for (const c of spec.containers) after(await this.containers.sync(w, pod, c, sandbox.info, fresh, paths, podRestartPolicy(spec), made));
     }
     // CHECK runs on its own timer: a broken attachment changes nothing in CRI.
     if (this.d.network.check && w.network) {
       const due = Math.max(0, w.network.checkedAt + this.d.networkCheckMs - Date.now());
       requeue = Math.min(requeue ?? due, due);
     }
-    const unchanged = this.rt.mutations() === mutationsBefore && !sandbox.fresh;
-    const current = unchanged ? state : await this.rt.podState(w.uid);
+    const unchanged = this.rt.mutations(w.uid) === mutationsBefore && !sandbox.fresh;
+    const stateAt = unchanged ? readAt : performance.now();
+    // A sandbox made now holds only what this sync made in it: their statuses are the pod's whole state.
+    const current = unchanged ? state : sandbox.fresh ? await this.rt.stateOf(sandbox.info.id, made) : await this.rt.podState(w.uid);
     w.notes.probes = this.d.probes.update(pod, current, w.notes.podIPs[0] ?? sandbox.info.ip);
-    return { state: current, requeueAfterMs: requeue };
+    return { state: current, stateAt, requeueAfterMs: requeue };
   }
 
   /**

@@ -1,6 +1,7 @@
 // What the agent knows about one pod between syncs.
 import type { Pod } from "@plasmacloud/proto/k8shost";
 import type { WorkerNotes } from "../status/compute";
+import type { TimedState } from "../runtime/types";
 
 export interface PodWork {
   uid: string;
@@ -16,6 +17,8 @@ export interface PodWork {
   finalized: boolean;
   /** When its last sync ended (performance.now(); -1: never): a relist begun later already shows what it did. */
   lastSyncEnd: number;
+  /** The last sync's final view of the runtime (Pleg.current says whether it still holds). */
+  lastRead: TimedState | undefined;
   /** The sandbox whose network setUp produced notes.podIPs, and when it was last checked. */
   network: { sandboxId: string; checkedAt: number } | undefined;
 }
@@ -30,6 +33,7 @@ export function newWork(uid: string, runtimeName: string, hostIP: string): PodWo
     startObserved: false,
     finalized: false,
     lastSyncEnd: -1,
+    lastRead: undefined,
     network: undefined,
   };
 }

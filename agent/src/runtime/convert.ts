@@ -7,6 +7,7 @@ import {
   PodSandboxState,
   Protocol,
   SecurityProfile_ProfileType,
+  type Container,
   type ContainerStatus,
   type Int64Value,
   type LinuxContainerSecurityContext,
@@ -176,6 +177,26 @@ export function containerInfo(st: ContainerStatus, sandboxId: string): Container
     message: st.message,
     image: st.image?.image ?? "",
     imageRef: st.imageRef,
+  };
+}
+
+/** A container not started yet, from its list item: it has no start, exit or reason for a status call to add. */
+export function createdInfo(c: Container): ContainerInfo {
+  return {
+    id: c.id,
+    sandboxId: c.podSandboxId,
+    podUid: c.labels[L.podUid] ?? "",
+    name: c.labels[L.containerName] ?? c.metadata?.name ?? "",
+    attempt: c.metadata?.attempt ?? 0,
+    state: "created",
+    createdAt: nsToMs(c.createdAt),
+    startedAt: 0,
+    finishedAt: 0,
+    exitCode: 0,
+    reason: "",
+    message: "",
+    image: c.image?.image ?? "",
+    imageRef: c.imageRef,
   };
 }
 

@@ -35,8 +35,9 @@ import type { AgentMetrics } from "../observe/metrics";
 import { removePodCgroup } from "./cgroups";
 import { CriClient } from "./cri-client";
 import { ContainerdEvents } from "./events";
-import { containerConfig, containerInfo, netnsFromInfo, runState, sandboxConfig, sandboxInfo } from "./convert";
+import { containerConfig, containerInfo, createdInfo, netnsFromInfo, runState, sandboxConfig, sandboxInfo } from "./convert";
 import { L, nodeSelector } from "./labels";
+import { MutationStamps } from "./mutations";
 import { podLogDir } from "./logs";
 import { exitMessage, withTerminationFile } from "./termination";
 import type { ContainerInfo, ContainerRequest, ExecSyncResult, ImageUser, PodIdentity, PodRuntime, PodRuntimeState, RegistryAuth, RuntimeChange, RuntimeVersion, SandboxInfo, SandboxRequest, StreamOptions } from "./types";
@@ -68,7 +69,7 @@ export class CriRuntime implements PodRuntime {
   private readonly rootDir: string;
   private readonly containerCache = new Map<string, ContainerInfo>();
   private readonly sandboxNet = new Map<string, { ip: string; netns: string; cgroupsPath: string }>();
-  private mutationCount = 0;
+  private readonly changed = new MutationStamps();
 
   constructor(o: CriRuntimeOptions) {
     this.cri = new CriClient(o.endpoint, o.timeoutMs, o.metrics);
@@ -84,8 +85,8 @@ export class CriRuntime implements PodRuntime {
     return this.events.watch(signal, onChange);
   }
 
-  mutations(): number {
-    return this.mutationCount;
+  mutations(uid?: string): number {
+    return this.changed.stamp(uid);
   }
 
   async version(): Promise<RuntimeVersion> {
@@ -115,7 +116,7 @@ export class CriRuntime implements PodRuntime {
     };
     for (const s of sandboxes) get(s.podUid).sandboxes.push(s);
     for (const c of containers) get(c.podUid).containers.push(c);
-    this.prune(new Set(sandboxes.map((s) => s.id)), new Set(containers.map((c) => c.id)));
+    this.prune(sandboxes, containers);
     return out;
   }
 
@@ -131,13 +132,20 @@ export class CriRuntime implements PodRuntime {
     return { sandboxes, containers };
   }
 
+  async stateOf(sandboxId: string, containerIds: readonly string[]): Promise<PodRuntimeState> {
+    const [sandbox, ...containers] = await Promise.all([this.sandbox(sandboxId), ...containerIds.map((id) => this.containerById(id, sandboxId))]);
+    return { sandboxes: sandbox ? [sandbox] : [], containers: containers.filter((c): c is ContainerInfo => c !== undefined) };
+  }
+
   async sandbox(id: string): Promise<SandboxInfo | undefined> {
     const rt = this.cri.runtime;
     try {
-      const st = await this.cri.call("PodSandboxStatus", rt.podSandboxStatus.bind(rt), PodSandboxStatusRequest.fromPartial({ podSandboxId: id, verbose: true }));
+      // The verbose info (the runtime spec, a few KiB of JSON) only once: netns and cgroup do not change.
+      const known = this.sandboxNet.get(id);
+      const st = await this.cri.call("PodSandboxStatus", rt.podSandboxStatus.bind(rt), PodSandboxStatusRequest.fromPartial({ podSandboxId: id, verbose: !known }));
       const s = st.status;
       if (!s) return undefined;
-      const info = netnsFromInfo(st.info);
+      const info = known ? { netns: known.netns, cgroupsPath: known.cgroupsPath } : netnsFromInfo(st.info);
       const net = { ip: s.network?.ip ?? "", netns: info.netns, cgroupsPath: info.cgroupsPath };
       this.sandboxNet.set(id, net);
       return sandboxInfo({ id: s.id, metadata: s.metadata, state: s.state, createdAt: s.createdAt, labels: s.labels, annotations: s.annotations, runtimeHandler: s.runtimeHandler }, net.ip, net.netns);
@@ -150,7 +158,9 @@ export class CriRuntime implements PodRuntime {
   private async listSandboxes(labelSelector: Record<string, string>): Promise<SandboxInfo[]> {
     const rt = this.cri.runtime;
     const res = await this.cri.call("ListPodSandbox", rt.listPodSandbox.bind(rt), ListPodSandboxRequest.fromPartial({ filter: { labelSelector } }));
-    return Promise.all(res.items.map((s) => this.withNetwork(s)));
+    const out = await Promise.all(res.items.map((s) => this.withNetwork(s)));
+    for (const s of out) this.changed.own(s.id, s.podUid);
+    return out;
   }
 
   private async withNetwork(s: PodSandbox): Promise<SandboxInfo> {
@@ -173,8 +183,9 @@ export class CriRuntime implements PodRuntime {
   private async listContainers(labelSelector: Record<string, string>): Promise<ContainerInfo[]> {
     const rt = this.cri.runtime;
     const res = await this.cri.call("ListContainers", rt.listContainers.bind(rt), ListContainersRequest.fromPartial({ filter: { labelSelector } }));
-    const out = await Promise.all(res.containers.map((c) => this.containerStatus(c)));
-    return out.filter((c): c is ContainerInfo => c !== undefined);
+    const out = (await Promise.all(res.containers.map((c) => this.containerStatus(c)))).filter((c): c is ContainerInfo => c !== undefined);
+    for (const c of out) this.changed.own(c.id, c.podUid);
+    return out;
   }
 
   private async containerStatus(c: Container): Promise<ContainerInfo | undefined> {
@@ -182,13 +193,19 @@ export class CriRuntime implements PodRuntime {
     const state = runState(c.state);
     // Running and exited are stable until the state itself changes.
     if (cached && cached.state === state && (state === "running" || state === "exited")) return cached;
+    if (state === "created") return createdInfo(c);
+    return this.containerById(c.id, c.podSandboxId);
+  }
+
+  /** ContainerStatus of container `id` in sandbox `sandboxId` (CRI's status does not name it), into the cache. */
+  private async containerById(id: string, sandboxId: string): Promise<ContainerInfo | undefined> {
     try {
       const rt = this.cri.runtime;
-      const st = await this.cri.call("ContainerStatus", rt.containerStatus.bind(rt), ContainerStatusRequest.fromPartial({ containerId: c.id }));
+      const st = await this.cri.call("ContainerStatus", rt.containerStatus.bind(rt), ContainerStatusRequest.fromPartial({ containerId: id }));
       if (!st.status) return undefined;
-      const info = containerInfo(st.status, c.podSandboxId);
+      const info = containerInfo(st.status, sandboxId);
       if (info.state === "exited") info.message = await exitMessage(st.status);
-      this.containerCache.set(c.id, info);
+      this.containerCache.set(id, info);
       return info;
     } catch (err) {
       if (errorCode(err) === "NotFound") return undefined; // removed between list and status
@@ -196,9 +213,13 @@ export class CriRuntime implements PodRuntime {
     }
   }
 
-  private prune(sandboxIds: Set<string>, containerIds: Set<string>): void {
+  /** After a complete list of the node's objects: what the runtime no longer holds is forgotten. */
+  private prune(sandboxes: SandboxInfo[], containers: ContainerInfo[]): void {
+    const sandboxIds = new Set(sandboxes.map((s) => s.id));
+    const containerIds = new Set(containers.map((c) => c.id));
     for (const id of this.containerCache.keys()) if (!containerIds.has(id)) this.containerCache.delete(id);
     for (const id of this.sandboxNet.keys()) if (!sandboxIds.has(id)) this.sandboxNet.delete(id);
+    this.changed.prune(new Set([...sandboxIds, ...containerIds]), new Set([...sandboxes.map((s) => s.podUid), ...containers.map((c) => c.podUid)]));
   }
 
   async imagePresent(image: string): Promise<string | undefined> {
@@ -222,7 +243,7 @@ export class CriRuntime implements PodRuntime {
   }
 
   async runSandbox(req: SandboxRequest): Promise<string> {
-    this.mutationCount++;
+    this.changed.pod(req.pod.uid);
     const rt = this.cri.runtime;
     const logDir = podLogDir(this.podLogsDir, req.pod);
     await mkdir(logDir, { recursive: true, mode: 0o755 });
@@ -231,17 +252,18 @@ export class CriRuntime implements PodRuntime {
       rt.runPodSandbox.bind(rt),
       RunPodSandboxRequest.fromPartial({ config: sandboxConfig(req, this.nodeName, logDir), runtimeHandler: this.runtimeHandler }),
     );
+    this.changed.own(res.podSandboxId, req.pod.uid);
     return res.podSandboxId;
   }
 
   async stopSandbox(id: string): Promise<void> {
-    this.mutationCount++;
+    this.changed.object(id);
     const rt = this.cri.runtime;
     await this.ignoreNotFound(this.cri.call("StopPodSandbox", rt.stopPodSandbox.bind(rt), StopPodSandboxRequest.fromPartial({ podSandboxId: id })));
   }
 
   async removeSandbox(id: string): Promise<void> {
-    this.mutationCount++;
+    this.changed.object(id);
     const rt = this.cri.runtime;
     let cgroupsPath = this.sandboxNet.get(id)?.cgroupsPath ?? "";
     if (!cgroupsPath) {
@@ -264,7 +286,7 @@ export class CriRuntime implements PodRuntime {
   }
 
   async createContainer(sandboxId: string, sandbox: SandboxRequest, req: ContainerRequest): Promise<string> {
-    this.mutationCount++;
+    this.changed.pod(sandbox.pod.uid);
     const rt = this.cri.runtime;
     const logDir = podLogDir(this.podLogsDir, sandbox.pod);
     // The runtime opens the log file but makes no directory for it (the kubelet makes it too).
@@ -277,24 +299,25 @@ export class CriRuntime implements PodRuntime {
       rt.createContainer.bind(rt),
       CreateContainerRequest.fromPartial({ podSandboxId: sandboxId, config, sandboxConfig: sandboxConfig(sandbox, this.nodeName, logDir) }),
     );
+    this.changed.own(res.containerId, sandbox.pod.uid);
     return res.containerId;
   }
 
   async startContainer(id: string): Promise<void> {
-    this.mutationCount++;
+    this.changed.object(id);
     const rt = this.cri.runtime;
     await this.cri.call("StartContainer", rt.startContainer.bind(rt), StartContainerRequest.fromPartial({ containerId: id }));
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
-    this.mutationCount++;
+    this.changed.object(id);
     const rt = this.cri.runtime;
     const req = StopContainerRequest.fromPartial({ containerId: id, timeout: BigInt(Math.max(0, Math.ceil(timeoutSeconds))) });
     await this.ignoreNotFound(this.cri.call("StopContainer", rt.stopContainer.bind(rt), req, (timeoutSeconds + 30) * 1000));
   }
 
   async removeContainer(id: string): Promise<void> {
-    this.mutationCount++;
+    this.changed.object(id);
     const rt = this.cri.runtime;
     await this.ignoreNotFound(this.cri.call("RemoveContainer", rt.removeContainer.bind(rt), RemoveContainerRequest.fromPartial({ containerId: id })));
     this.containerCache.delete(id);

@@ -41,6 +41,12 @@ export interface PodRuntimeState {
   containers: ContainerInfo[];
 }
 
+/** A pod's runtime state and when it was read (performance.now() before the read). */
+export interface TimedState {
+  state: PodRuntimeState;
+  at: number;
+}
+
 export interface PodIdentity {
   uid: string;
   name: string;
@@ -179,6 +185,12 @@ export interface PodRuntime {
   podState(uid: string): Promise<PodRuntimeState>;
   /** One sandbox by id (after RunPodSandbox: cheaper than a relist); undefined if gone. */
   sandbox(id: string): Promise<SandboxInfo | undefined>;
+  /**
+   * One sandbox and the given containers in it, by id: for a caller that
+   * knows these are all of a pod's objects (a sandbox it just made and what
+   * it made in it), a status call each instead of the pod's two lists.
+   */
+  stateOf(sandboxId: string, containerIds: readonly string[]): Promise<PodRuntimeState>;
   /** The image's ref when present locally. */
   imagePresent(image: string): Promise<string | undefined>;
   pullImage(image: string, auth: RegistryAuth | undefined): Promise<string>;
@@ -215,7 +227,11 @@ export interface PodRuntime {
    * rejected when it fails or drops (code Unimplemented: this runtime has none).
    */
   watchChanges?(signal: AbortSignal, onChange: (c: RuntimeChange) => void): Promise<void>;
-  /** How many mutating calls were made so far: a caller that saw no change need not read state again. */
-  mutations(): number;
+  /**
+   * Changes with every mutating call that may have changed pod `uid`'s
+   * objects (any pod's without `uid`): a sync whose pod saw no change need
+   * not read its state again.
+   */
+  mutations(uid?: string): number;
   close(): void;
 }

@@ -62,3 +62,46 @@ test("snapshot: every pod's view while it is recent enough, else nothing (the re
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(pleg.snapshot(5), undefined, "older than the reader accepts");
 });
+
+// Pleg.current: a sync may also start from the previous sync's own final read,
+// while no relist reported a change of the pod after that read began.
+const own = (id: string, at: number) => ({ state: { sandboxes: [sandbox(id)], containers: [] }, at });
+
+test("current: the last sync's own read holds until a relist reports a change of the pod after it", async () => {
+  let states = new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }]]);
+  const pleg = new Pleg(fakeRuntime(() => states), quiet, { periodMs: 1000, eventedPeriodMs: 0 }, () => {});
+  await pleg.relist(); // reports u1 (first seen)
+  const read = own("s1", performance.now()); // the sync's end read, after that relist answered
+  const syncEnd = performance.now();
+  assert.deepEqual(pleg.current("u1", syncEnd, read)?.state.sandboxes.map((s) => s.id), ["s1"], "no report since the read: the read holds");
+  assert.equal(pleg.current("u1", syncEnd, read)?.at, read.at, "as of when it was read");
+  assert.equal(pleg.current("u1", syncEnd), undefined, "without a read of its own: read the runtime");
+
+  states = new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }], ["u2", { sandboxes: [sandbox("s2")], containers: [] }]]);
+  await pleg.relist(); // began after the sync ended: the cache itself answers
+  assert.deepEqual(pleg.current("u1", syncEnd, own("stale", read.at))?.state.sandboxes.map((s) => s.id), ["s1"], "a newer cache wins over the read");
+
+  states = new Map([["u1", { sandboxes: [sandbox("s1"), sandbox("s3")], containers: [] }]]);
+  let release!: () => void;
+  const gated = new Pleg(fakeRuntime(() => states, new Promise<void>((r) => (release = r))), quiet, { periodMs: 1000, eventedPeriodMs: 0 }, () => {});
+  const read2 = own("s1", performance.now());
+  const relist = gated.relist();
+  await new Promise((r) => setTimeout(r, 5));
+  const syncEnd2 = performance.now(); // the relist began before the sync ended: not newer than it ...
+  release();
+  await relist;
+  assert.equal(gated.current("u1", syncEnd2, read2), undefined, "... but it reported u1 after the read: read the runtime");
+});
+
+test("current: a relist reporting only other pods leaves the read standing", async () => {
+  let states = new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }]]);
+  const pleg = new Pleg(fakeRuntime(() => states), quiet, { periodMs: 1000, eventedPeriodMs: 0 }, () => {});
+  await pleg.relist();
+  const read = own("s1", performance.now());
+  states = new Map([["u1", { sandboxes: [sandbox("s1")], containers: [] }], ["u2", { sandboxes: [sandbox("s2")], containers: [] }]]);
+  await pleg.relist(); // u1 unchanged, u2 new
+  const syncEnd = performance.now();
+  assert.deepEqual(pleg.current("u1", syncEnd, read)?.state.sandboxes.map((s) => s.id), ["s1"]);
+  pleg.current("u1", syncEnd, read)!.state.sandboxes.length = 0;
+  assert.equal(read.state.sandboxes.length, 1, "a copy: the sync may change its lists");
+});
