@@ -18,7 +18,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CONTAINERD_SOCK, TEST_SUBNET, BUSYBOX, startCluster, waitFor, type Cluster } from "../../agent/test/helpers/cluster";
 import { purgeNode } from "../../agent/test/helpers/cri";
-import { floorBurst } from "./_floor";
+import { floorBurst, type FloorPod } from "./_floor";
 import { PHASES, agentBurst, agentSli, criCalls, deletePods, idleWindow, phasesOf, type Burst, type IdleRun, type Phases } from "./_pods";
 import { envInt, machineLine, median, mmm, pct, shuffled, table } from "./_stats";
 import { startStockNode, type StockNode } from "./_stock";
@@ -41,9 +41,10 @@ const LABEL: Record<Side, string> = {
 };
 
 /** One repetition: each side starts `count` pods at once, in a shuffled order; the agent's pods are deleted after. */
-async function repetition(c: Cluster, stock: StockNode, count: number, tag: string, seed: number): Promise<{ ms: Record<Side, number[]>; phases: Phases[]; calls: Map<string, number> }> {
+async function repetition(c: Cluster, stock: StockNode, count: number, tag: string, seed: number): Promise<{ ms: Record<Side, number[]>; phases: Phases[]; floorPhases: FloorPod["phases"][]; calls: Map<string, number> }> {
   const ms = {} as Record<Side, number[]>;
   let phases: Phases[] = [];
+  let floorPhases: FloorPod["phases"][] = [];
   let calls = new Map<string, number>();
   const steps: Record<Side, () => Promise<void>> = {
     agent: async () => {
@@ -56,11 +57,15 @@ async function repetition(c: Cluster, stock: StockNode, count: number, tag: stri
       await deletePods(c, b.names);
       phases = phasesOf(c, b.names); // after: a pod's line follows its last status by a moment
     },
-    same: async () => void (ms.same = await floorBurst({ socket: CONTAINERD_SOCK, image: BUSYBOX, subnet: TEST_SUBNET }, count, `same-${tag}`)),
-    stock: async () => void (ms.stock = await floorBurst({ socket: stock.socket, image: BUSYBOX, subnet: TEST_SUBNET }, count, `stock-${tag}`)),
+    same: async () => {
+      const pods = await floorBurst({ socket: CONTAINERD_SOCK, image: BUSYBOX, subnet: TEST_SUBNET }, count, `same-${tag}`);
+      ms.same = pods.map((p) => p.ms);
+      floorPhases = pods.map((p) => p.phases);
+    },
+    stock: async () => void (ms.stock = (await floorBurst({ socket: stock.socket, image: BUSYBOX, subnet: TEST_SUBNET }, count, `stock-${tag}`)).map((p) => p.ms)),
   };
   for (const s of shuffled(SIDES, seed)) await steps[s]();
-  return { ms, phases, calls };
+  return { ms, phases, floorPhases, calls };
 }
 
 /** The agent's /metrics, from the newest start line in its output. */
@@ -109,6 +114,7 @@ export async function run(): Promise<void> {
     const p50: Record<Side, number[]> = { agent: [], same: [], stock: [] };
     const p99: Record<Side, number[]> = { agent: [], same: [], stock: [] };
     const burstPhases: Phases[][] = [];
+    const burstFloorPhases: FloorPod["phases"][][] = [];
     const burstCalls: Map<string, number>[] = [];
     for (let i = 0; i < REPS; i++) {
       const r = await repetition(c, stock, N, `b${i}`, i + 11);
@@ -118,6 +124,7 @@ export async function run(): Promise<void> {
         p99[s].push(pct(r.ms[s], 99));
       }
       burstPhases.push(r.phases);
+      burstFloorPhases.push(r.floorPhases);
     }
     const within = (a: number[], b: number[]): number[] => a.map((x, i) => x / b[i]!);
 
@@ -148,12 +155,18 @@ export async function run(): Promise<void> {
 
     console.log(`\nwhere the time goes: the agent's "pod started: ms per phase" line, watch event -> status with all containers running accepted`);
     const col = (xs: Phases[][], f: (v: number[]) => number, p: (typeof PHASES)[number]): string => mmm(xs.filter((r) => r.length).map((r) => f(r.map((x) => x[p]))));
+    // The same-CNI floor's calls, timed one by one in the same repetitions: what the runtime itself took.
+    const floorCol = (f: (v: number[]) => number, p: (typeof PHASES)[number]): string => {
+      if (p === "total") return mmm(burstFloorPhases.map((r) => f(r.map((x) => x.sandbox + x.pull + x.create + x.start))));
+      return p in burstFloorPhases[0]![0]! ? mmm(burstFloorPhases.map((r) => f(r.map((x) => x[p as keyof FloorPod["phases"]])))) : "-";
+    };
     console.log(table([
-      ["phase (ms)", `1 pod (x${SINGLE_REPS})`, `${N} at once: median pod`, `${N} at once: p99 pod`, `${MAX_PODS} at once: median pod`, `${MAX_PODS}: p99 pod`],
+      ["phase (ms)", `1 pod (x${SINGLE_REPS})`, `${N} at once: median pod`, `${N} at once: p99 pod`, `floor, ${N}: median pod`, `floor, ${N}: p99 pod`, `${MAX_PODS} at once: median pod`, `${MAX_PODS}: p99 pod`],
       ...PHASES.map((p) => [p, mmm(singlePhases.map((x) => x[p]), 1), col(burstPhases, median, p), col(burstPhases, (v) => pct(v, 99), p),
-        col(bigPhases, median, p), col(bigPhases, (v) => pct(v, 99), p)]),
+        floorCol(median, p), floorCol((v) => pct(v, 99), p), col(bigPhases, median, p), col(bigPhases, (v) => pct(v, 99), p)]),
     ]));
-    console.log("  (per column min / median / max over repetitions; phases: agent/src/observe/pod-start.ts; a p99 column's rows do not add up)");
+    console.log("  (per column min / median / max over repetitions; phases: agent/src/observe/pod-start.ts; floor: the same-CNI floor's RunPodSandbox, ImageStatus,");
+    console.log("  CreateContainer and StartContainer, each timed; a p99 column's rows do not add up)");
 
     const sli = await agentSli(metricsUrlOf(c));
     console.log(`  the agent's own k8shost_agent_pod_start_sli_duration_seconds: ${sli.count} pods, mean ${(sli.sum / Math.max(1, sli.count)).toFixed(2)} s`);
