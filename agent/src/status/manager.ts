@@ -1,10 +1,12 @@
 // Pushes PodStatus to the control plane only when it changed, and keeps
-// retrying a push that failed (control plane down) until it lands.
+// retrying a push that failed (control plane down) until it lands. Pods push
+// independently, one push in flight per pod (its statuses land in order): a
+// pod whose containers just started does not wait behind other pods' pushes.
 import { UpdatePodStatusRequest, type Pod, type PodStatus } from "@plasmacloud/proto/k8shost";
 import { errorCode } from "@plasmacloud/common/errors";
 import type { Logger } from "@plasmacloud/common/log";
 import type { ControlPlane } from "../controlplane/client";
-import { Backoff, sleep } from "../retry/backoff";
+import { Backoff } from "../retry/backoff";
 import { ProblemLog } from "../retry/problem";
 
 interface Pending {
@@ -19,10 +21,14 @@ const fingerprint = (s: PodStatus): string => JSON.stringify(s, (_k, v: unknown)
 export class StatusManager {
   private readonly pushed = new Map<string, string>();
   private readonly pending = new Map<string, Pending>();
+  private readonly inflight = new Set<string>();
   private readonly backoff = new Backoff(1000, 30_000);
   private readonly problem: ProblemLog;
-  private wake: (() => void) | undefined;
-  private readonly halt = new AbortController();
+  /** After a failed push no push starts before this (Date.now()); a timer then retries every pending one. */
+  private pausedUntil = 0;
+  private retry: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private halted: (() => void) | undefined;
 
   constructor(
     private readonly cp: ControlPlane,
@@ -40,7 +46,7 @@ export class StatusManager {
     if (this.pushed.get(uid) === key && !this.pending.has(uid)) return;
     if (this.pending.get(uid)?.key === key) return;
     this.pending.set(uid, { pod, status, key });
-    this.wake?.();
+    this.start(uid);
   }
 
   /** The last status this agent pushed for the pod (so a restart need not repeat it). */
@@ -53,25 +59,47 @@ export class StatusManager {
     this.pending.delete(uid);
   }
 
+  /** Pushes run as statuses come; this resolves on stop(). */
   async run(): Promise<void> {
-    while (!this.halt.signal.aborted) {
-      if (this.pending.size === 0) {
-        await new Promise<void>((r) => (this.wake = r));
-        this.wake = undefined;
-        continue;
-      }
-      const batch = [...this.pending.values()];
-      const results = await Promise.allSettled(batch.map((p) => this.push(p)));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed) {
-        const delay = this.backoff.next();
-        this.problem.failed(failed.reason, delay);
-        await sleep(delay, this.halt.signal);
-      } else {
-        this.backoff.reset();
-        this.problem.ok();
-      }
-    }
+    if (!this.stopped) await new Promise<void>((r) => (this.halted = r));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    this.halted?.();
+  }
+
+  /** Pushes the pod's pending status unless one of its pushes is in flight or pushes are paused. */
+  private start(uid: string): void {
+    if (this.stopped || this.inflight.has(uid) || Date.now() < this.pausedUntil) return;
+    const p = this.pending.get(uid);
+    if (!p) return;
+    this.inflight.add(uid);
+    this.push(p)
+      .then(
+        () => {
+          this.backoff.reset();
+          this.problem.ok();
+        },
+        (err: unknown) => this.failed(err),
+      )
+      .finally(() => {
+        this.inflight.delete(uid);
+        this.start(uid); // a newer status came while this one was in flight
+      });
+  }
+
+  private failed(err: unknown): void {
+    if (Date.now() < this.pausedUntil) return; // another pod's failure already paused them
+    const delay = this.backoff.next();
+    this.problem.failed(err, delay);
+    this.pausedUntil = Date.now() + delay;
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      for (const uid of this.pending.keys()) this.start(uid);
+    }, delay);
   }
 
   private async push(p: Pending): Promise<void> {
@@ -95,10 +123,5 @@ export class StatusManager {
     this.accepted?.statusPushed(m.uid, p.status);
     if (this.pending.get(m.uid)?.key === p.key) this.pending.delete(m.uid);
     this.log.debug({ pod: `${m.namespace}/${m.name}`, phase: p.status.phase }, "status pushed");
-  }
-
-  stop(): void {
-    this.halt.abort();
-    this.wake?.();
   }
 }
