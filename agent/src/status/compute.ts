@@ -1,6 +1,6 @@
 // PodStatus from runtime state plus what the pod worker learned (why a
 // container waits, why the pod failed). Phase rules are the kubelet's getPhase.
-import type { ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from "@plasmacloud/proto/k8shost";
+import { PodStatus, type ContainerState, type ContainerStatus, type Pod, type PodCondition } from "@plasmacloud/proto/k8shost";
 import { qosClass } from "../resources/qos";
 import type { ContainerInfo, PodRuntimeState } from "../runtime/types";
 
@@ -91,6 +91,10 @@ export function computeStatus(pod: Pod, state: PodRuntimeState, notes: WorkerNot
   const spec = pod.spec!;
   const prev = pod.status;
   const prevConditions = prev?.conditions ?? [];
+  if (notes.podFailure && state.containers.length === 0 && notes.goneTerminated.size === 0) {
+    // Refused before anything ran (the kubelet's rejectPod): phase, reason and message, no container statuses.
+    return PodStatus.fromPartial({ phase: "Failed", reason: notes.podFailure.reason, message: notes.podFailure.message, conditions: [condition("PodScheduled", true, prevConditions, now)], qosClass: qosClass(spec) });
+  }
   // Only containers of the newest sandbox describe the pod now.
   const sandbox = [...state.sandboxes].sort((a, b) => b.createdAt - a.createdAt)[0];
   const instances = (name: string): ContainerInfo[] => state.containers.filter((x) => x.name === name && (!sandbox || x.sandboxId === sandbox.id));

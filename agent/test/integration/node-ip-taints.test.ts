@@ -94,6 +94,7 @@ test("a pod without a matching toleration is refused as the kubelet refuses it: 
   });
   assert.equal(p.status?.reason, "TaintToleration");
   assert.equal(p.status?.message, "Pod was rejected: Predicate TaintToleration failed: node(s) had taints that the pod didn't tolerate");
+  assert.deepEqual(p.status?.containerStatuses, [], "no container statuses: nothing of it ever ran");
   assert.deepEqual(await sandboxesOf(p.metadata!.uid), [], "no sandbox for a refused pod");
   assert.deepEqual(await containersOf(p.metadata!.uid), []);
 });

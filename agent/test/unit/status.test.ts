@@ -57,6 +57,15 @@ test("a terminal phase is final, an invalid spec fails the pod with its reason",
   assert.match(bad.message, /containers\[0\]\.image/);
 });
 
+test("a pod refused before anything ran lists no containers, as the kubelet's rejectPod; one that ran keeps their ends", () => {
+  const refused = { podFailure: { reason: "TaintToleration", message: "Pod was rejected: ..." } };
+  const s = computeStatus(mkPod("Always"), st([]), notes(refused));
+  assert.deepEqual([s.phase, s.reason, s.containerStatuses, s.initContainerStatuses], ["Failed", "TaintToleration", [], []]);
+  assert.deepEqual(s.conditions.map((c) => c.type), ["PodScheduled"]);
+  const ran = computeStatus(mkPod("Always"), st([ctr("a", "exited", { exitCode: 137 })]), notes(refused));
+  assert.equal(ran.containerStatuses[0]!.state?.terminated?.exitCode, 137);
+});
+
 test("a condition keeps its transition time while its status holds", () => {
   const p = mkPod("Always");
   p.status = computeStatus(p, st([ctr("a", "running")]), notes(), new Date(1000));
