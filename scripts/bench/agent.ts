@@ -11,7 +11,7 @@
 //     pods at the defaults (info level, 60 s resyncs) and settled first.
 // Every figure is min / median / max over its repetitions, beside `node -e 0`.
 // Counts: AGENT_BENCH_PODS (30), AGENT_BENCH_MAX_PODS (110), AGENT_BENCH_REPS
-// (3), AGENT_BENCH_SINGLE_REPS (5), AGENT_BENCH_MAX_REPS (3), AGENT_BENCH_IDLE_RUNS (3),
+// (5: one burst's p99 is mostly its slowest pod), AGENT_BENCH_SINGLE_REPS (5), AGENT_BENCH_MAX_REPS (3), AGENT_BENCH_IDLE_RUNS (3),
 // AGENT_BENCH_RESYNC_S (60: the idle agent's resyncs), AGENT_BENCH_SETTLE_S (15).
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -26,7 +26,7 @@ import { startStockNode, type StockNode } from "./_stock";
 const N = envInt("AGENT_BENCH_PODS", 30);
 const MAX_PODS = envInt("AGENT_BENCH_MAX_PODS", 110);
 const MAX_REPS = envInt("AGENT_BENCH_MAX_REPS", 3);
-const REPS = envInt("AGENT_BENCH_REPS", 3);
+const REPS = envInt("AGENT_BENCH_REPS", 5);
 const SINGLE_REPS = envInt("AGENT_BENCH_SINGLE_REPS", 5);
 const IDLE_RUNS = envInt("AGENT_BENCH_IDLE_RUNS", 3);
 const RESYNC_S = envInt("AGENT_BENCH_RESYNC_S", 60);

@@ -1,6 +1,9 @@
 // sync(pod): compare what the pod should be with what the runtime has, from
 // scratch every time, and take the next steps toward it. Never a script: an
-// agent killed between any two steps finds the same answer on restart.
+// agent killed between any two steps finds the same answer on restart. What
+// the runtime has is read, or taken from a view known to be current
+// (Pleg.current: the relist's cache, or the previous sync's own last read),
+// as the kubelet's pod workers read the pod cache.
 import type { Logger } from "@plasmacloud/common/log";
 import type { Pod } from "@plasmacloud/proto/k8shost";
 import type { EnvResolver } from "../env/resolve";
