@@ -39,11 +39,13 @@ export class PodIPs {
 
   private set(uid: string, e: Entry | undefined): void {
     const before = this.pods.get(uid);
-    const tenantsBefore = this.tenants();
+    if (JSON.stringify(before) === JSON.stringify(e)) return;
+    // The tenant set (a pass over every pod) can only change when a pod comes, goes or changes tenant.
+    const tenantMoved = !before || !e || tenantId(before.tenant) !== tenantId(e.tenant);
+    const tenantsBefore = tenantMoved ? this.tenants() : "";
     if (e) this.pods.set(uid, e);
     else this.pods.delete(uid);
-    if (JSON.stringify(before) === JSON.stringify(e)) return;
-    if (this.tenants() !== tenantsBefore) this.onTenants();
+    if (tenantMoved && this.tenants() !== tenantsBefore) this.onTenants();
     this.onChange();
   }
 
