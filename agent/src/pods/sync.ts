@@ -55,7 +55,7 @@ export interface SyncResult {
   requeueAfterMs?: number;
   /** Runtime state after the sync, for status. */
   state: PodRuntimeState;
-  /** When `state` was read, where the next sync may start from it (the controller decides whether it still can). */
+  /** When `state` was read, where the next sync may start from it (Pleg.current decides whether it still can). */
   stateAt?: number;
   /** The pod is fully gone from this node; drop its worker. */
   forget?: boolean;
@@ -77,7 +77,7 @@ export class PodSyncer {
     this.containers = new ContainerSync(d, this.killer, this.sandboxes);
   }
 
-  /** `cached`: the pod's state known to be current (pods/controller.ts says when), else it is read here. */
+  /** `cached`: the pod's state known to be current (Pleg.current says when), else it is read here. */
   async sync(w: PodWork, cached?: TimedState): Promise<SyncResult> {
     const pod = w.pod;
     if (!pod || pod.metadata?.deletionTimestamp) return this.terminate(w);
