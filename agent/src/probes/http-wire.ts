@@ -116,16 +116,35 @@ function dechunk(raw: Buffer, max: number, closed: boolean): Buffer | undefined 
   }
 }
 
-/** One GET over a new connection, closed as soon as the response is read. */
-export function wireGet(url: URL, headers: ReadonlyArray<readonly [string, string]>, maxBody: number, signal?: AbortSignal): Promise<WireResponse> {
-  const head = requestHead(url, headers);
+/** Where a GET goes and its request bytes: built once per probe target, sent on every run. */
+export interface WireTarget {
+  host: string;
+  port: number;
+  head: string;
+}
+
+export function wireTarget(url: URL, headers: ReadonlyArray<readonly [string, string]>): WireTarget {
   const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
-  const port = Number(url.port || 80);
+  return { host, port: Number(url.port || 80), head: requestHead(url, headers) };
+}
+
+/** A deadline that passed: the error's name, as AbortSignal.timeout's. */
+export const timeoutError = (): Error => Object.assign(new Error("timeout"), { name: "TimeoutError" });
+
+/**
+ * One GET over a new connection, closed as soon as the response is read.
+ * `timeoutMs` bounds the whole exchange with a plain timer (an AbortSignal
+ * per run would cost an EventTarget and its listeners on every probe);
+ * `signal` is for callers that cancel from outside (lifecycle hooks).
+ */
+export function wireGet(t: WireTarget, maxBody: number, timeoutMs = 0, signal?: AbortSignal): Promise<WireResponse> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const reader = new ResponseReader(maxBody);
     let sock: Socket | undefined;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (err: unknown, res?: WireResponse): void => {
+      if (timer) clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       sock?.destroy();
       if (res) resolve(res);
@@ -133,8 +152,9 @@ export function wireGet(url: URL, headers: ReadonlyArray<readonly [string, strin
     };
     const onAbort = (): void => finish(signal!.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
+    if (timeoutMs > 0) timer = setTimeout(() => finish(timeoutError()), timeoutMs);
     // write, not end: a half-closed request makes some servers drop it unanswered.
-    sock = connect({ host, port, noDelay: true }, () => sock!.write(head, "latin1"));
+    sock = connect({ host: t.host, port: t.port, noDelay: true }, () => sock!.write(t.head, "latin1"));
     sock.on("data", (d: Buffer) => {
       try {
         reader.push(d);

@@ -9,7 +9,7 @@ import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import type { Container, HTTPGetAction } from "@plasmacloud/proto/k8shost";
 import { AGENT_VERSION } from "../node/controller";
-import { wireGet } from "./http-wire";
+import { timeoutError, wireGet, wireTarget, type WireTarget } from "./http-wire";
 import { ProbeError, resolvePort, type ProbeOutcome } from "./spec";
 
 const MAX_BODY = 10 * 1024;
@@ -74,50 +74,74 @@ export async function httpGet(a: HTTPGetAction, o: HttpGetOptions): Promise<Prob
   return { result: "failure", output: `HTTP probe failed with statuscode: ${res.status}` };
 }
 
+/** A probe's URL, headers and first request, kept while its action and pod IP stay the same: a probe runs every period. */
+interface Prepared {
+  podIP: string;
+  purpose: string;
+  url: URL;
+  headers: OutgoingHttpHeaders;
+  first: WireTarget | undefined;
+}
+const prepared = new WeakMap<HTTPGetAction, Prepared>();
+
+function prepare(a: HTTPGetAction, o: HttpGetOptions): Prepared {
+  const p = prepared.get(a);
+  if (p && p.podIP === o.podIP && p.purpose === o.purpose) return p;
+  const n = { podIP: o.podIP, purpose: o.purpose, url: actionURL(a, o), headers: headersOf(a, o.purpose), first: undefined };
+  prepared.set(a, n);
+  return n;
+}
+
+const pairsOf = (headers: OutgoingHttpHeaders): [string, string][] =>
+  Object.entries(headers).flatMap(([n, v]) => (Array.isArray(v) ? v.map((x): [string, string] => [n, x]) : [[n, String(v)]]));
+
 /**
  * The GET and its same-host redirects; the last response. Throws on a
  * transport error, its message in Go's `Get "URL": why` form. timeoutMs 0 = no
  * deadline (a lifecycle hook, bounded by its caller's signal).
  */
 export async function httpExchange(a: HTTPGetAction, o: HttpGetOptions): Promise<HttpResponse> {
-  const url = actionURL(a, o);
-  const headers = headersOf(a, o.purpose);
-  // A timer cleared on the way out, not AbortSignal.timeout: that one fires (and
-  // makes its DOMException) after every probe, long after the answer came.
-  const deadline = o.timeoutMs > 0 ? new AbortController() : undefined;
-  const timer = deadline && setTimeout(() => deadline.abort(new Error("timeout")), o.timeoutMs);
-  const signals = [deadline?.signal, o.signal].filter((s): s is AbortSignal => s !== undefined);
-  // AbortSignal.any only when both are set: a probe (the common case) keeps one plain signal.
-  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-  let current = url;
+  const p = prepare(a, o);
+  const deadline = o.timeoutMs > 0 ? Date.now() + o.timeoutMs : 0;
+  let current = p.url;
   try {
     for (let hops = 0; ; hops++) {
-      const res = await get(current, headers, signal);
+      const left = deadline ? deadline - Date.now() : 0;
+      if (deadline && left <= 0) throw timeoutError();
+      let res: HttpResponse;
+      if (current.protocol === "http:") {
+        const target = hops === 0 ? (p.first ??= wireTarget(current, pairsOf(p.headers))) : wireTarget(current, pairsOf(p.headers));
+        res = await wireGet(target, MAX_BODY, left, o.signal);
+      } else res = await tlsGet(current, p.headers, left, o.signal);
       if (!REDIRECTS.has(res.status) || !res.location) return res;
       const next = new URL(res.location, current);
-      if (next.hostname !== url.hostname) return res; // the kubelet stops at another host's door
+      if (next.hostname !== p.url.hostname) return res; // the kubelet stops at another host's door
       if (hops + 1 >= MAX_REDIRECTS) throw new Error(`stopped after ${MAX_REDIRECTS} redirects`);
       current = next;
     }
   } catch (err) {
-    const why = deadline?.signal.aborted ? "context deadline exceeded (Client.Timeout exceeded while awaiting headers)" : (err as Error).message;
+    const why = (err as Error).name === "TimeoutError" ? "context deadline exceeded (Client.Timeout exceeded while awaiting headers)" : (err as Error).message;
     throw new Error(`Get "${current.href}": ${why}`, { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
-function get(url: URL, headers: OutgoingHttpHeaders, signal: AbortSignal | undefined): Promise<HttpResponse> {
-  if (url.protocol === "http:") {
-    const pairs = Object.entries(headers).flatMap(([n, v]) => (Array.isArray(v) ? v.map((x) => [n, x] as const) : [[n, String(v)] as const]));
-    return wireGet(url, pairs, MAX_BODY, signal);
-  }
-  return new Promise((resolve, reject) => {
+/** HTTPS on node:https, certificates unchecked (the kubelet's InsecureSkipVerify). */
+function tlsGet(url: URL, headers: OutgoingHttpHeaders, timeoutMs: number, outer: AbortSignal | undefined): Promise<HttpResponse> {
+  const deadline = timeoutMs > 0 ? new AbortController() : undefined;
+  const signals = [deadline?.signal, outer].filter((s): s is AbortSignal => s !== undefined);
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const timer = deadline && setTimeout(() => deadline.abort(), timeoutMs);
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      reject(deadline?.signal.aborted ? timeoutError() : err);
+    };
     const opts = { method: "GET", headers, signal, agent: false as const, rejectUnauthorized: false };
     const onResponse = (res: IncomingMessage): void => {
       const chunks: Buffer[] = [];
       let size = 0;
       const done = (): void => {
+        clearTimeout(timer);
         res.destroy();
         resolve({ status: res.statusCode ?? 0, location: res.headers.location, body: Buffer.concat(chunks).toString("utf8").slice(0, MAX_BODY) });
       };
@@ -127,10 +151,10 @@ function get(url: URL, headers: OutgoingHttpHeaders, signal: AbortSignal | undef
         if (size >= MAX_BODY) done(); // the kubelet reads no further either
       });
       res.on("end", done);
-      res.on("error", reject);
+      res.on("error", fail);
     };
     const req = httpsRequest(url, opts, onResponse);
-    req.on("error", reject);
+    req.on("error", fail);
     req.end();
   });
 }

@@ -46,7 +46,10 @@ before(async () => {
   await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));
   httpPort = port(http);
   execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=probe.test", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem")], { stdio: "ignore" });
-  httpsServer = createHttpsServer({ key: readFileSync(join(dir, "k.pem")), cert: readFileSync(join(dir, "c.pem")) }, (_req, res) => res.end("tls ok"));
+  httpsServer = createHttpsServer({ key: readFileSync(join(dir, "k.pem")), cert: readFileSync(join(dir, "c.pem")) }, (req, res) => {
+    if (req.url === "/hang") hung.add(() => res.destroy());
+    else res.end("tls ok");
+  });
   await new Promise<void>((r) => httpsServer.listen(0, "127.0.0.1", r));
   httpsPort = port(httpsServer);
 });
@@ -112,6 +115,19 @@ test("httpGet: a server that does not answer in time fails; a body is read no fu
 test("httpGet HTTPS: a self-signed certificate is not verified, as the kubelet's", async () => {
   const res = await runProbe(Probe.fromPartial({ httpGet: { path: "/", port: String(httpsPort), scheme: "HTTPS" } }), target(), 3000, noExec);
   assert.deepEqual(res, { result: "success", output: "tls ok" });
+  const slow = await runProbe(Probe.fromPartial({ httpGet: { path: "/hang", port: String(httpsPort), scheme: "HTTPS" } }), target(), 300, noExec);
+  assert.equal(slow.result, "failure");
+  assert.match(slow.output, /^Get "https:\/\/127\.0\.0\.1:\d+\/hang": context deadline exceeded/);
+});
+
+test("httpGet: the same probe run again goes to the pod's current IP", async () => {
+  const p = get("/ok");
+  assert.equal((await runProbe(p, target(), 2000, noExec)).result, "success");
+  // The server listens on 127.0.0.1 only: a probe that kept the old address would still succeed.
+  const moved = await runProbe(p, { ...target(), podIP: "127.0.0.2" }, 2000, noExec);
+  assert.equal(moved.result, "failure");
+  assert.match(moved.output, /^Get "http:\/\/127\.0\.0\.2:\d+\/ok": .*ECONNREFUSED/);
+  assert.equal((await runProbe(p, target(), 2000, noExec)).result, "success");
 });
 
 test("tcpSocket: a listening port succeeds, a closed one fails", async () => {

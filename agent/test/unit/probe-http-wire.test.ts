@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
-import { ResponseReader, requestHead, wireGet } from "../../src/probes/http-wire";
+import { ResponseReader, requestHead, wireGet, wireTarget } from "../../src/probes/http-wire";
 
 const MAX = 10 * 1024;
 
@@ -76,10 +76,11 @@ test("over TCP: a response in pieces, a server that closes without answering, a 
   const mute = await rawServer((s) => s.end());
   const slow = await rawServer(() => undefined);
   try {
-    assert.deepEqual(await wireGet(pieces.url("/"), [], MAX), { status: 200, location: undefined, body: "ok" });
-    await assert.rejects(wireGet(mute.url("/"), [], MAX), /EOF/);
-    await assert.rejects(wireGet(slow.url("/"), [], MAX, AbortSignal.timeout(100)), (e: Error) => e.name === "TimeoutError");
-    await assert.rejects(wireGet(new URL("http://127.0.0.1:1/"), [], MAX), /ECONNREFUSED/);
+    assert.deepEqual(await wireGet(wireTarget(pieces.url("/"), []), MAX), { status: 200, location: undefined, body: "ok" });
+    await assert.rejects(wireGet(wireTarget(mute.url("/"), []), MAX), /EOF/);
+    await assert.rejects(wireGet(wireTarget(slow.url("/"), []), MAX, 100), (e: Error) => e.name === "TimeoutError");
+    await assert.rejects(wireGet(wireTarget(slow.url("/"), []), MAX, 0, AbortSignal.abort(new Error("hook cancelled"))), /hook cancelled/);
+    await assert.rejects(wireGet(wireTarget(new URL("http://127.0.0.1:1/"), []), MAX), /ECONNREFUSED/);
   } finally {
     await Promise.all([pieces.close(), mute.close(), slow.close()]);
   }
