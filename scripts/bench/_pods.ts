@@ -17,7 +17,7 @@ export interface Burst {
  * A probed pod serves HTTP and carries an httpGet readiness probe (the kubelet's
  * default period, 10 s), so the idle figures include what probes cost.
  */
-const probedContainer = {
+export const probedContainer = {
   name: "c",
   image: BUSYBOX,
   command: ["sh", "-c", "mkdir -p /w && echo ok > /w/index.html && exec httpd -f -p 8080 -h /w"],
@@ -121,6 +121,8 @@ export interface IdleRun {
   rssMaxMiB: number;
   rssEndMiB: number;
   criCallsPerSec: Map<string, number>;
+  /** The reference process's CPU over the same window (_probe-floor.ts), % of one core. */
+  refCpuPct: number;
 }
 
 /** The agent's CRI calls so far, by method, from its /metrics. */
@@ -130,10 +132,11 @@ export async function criCalls(metricsUrl: string): Promise<Map<string, number>>
 }
 
 /** The agent's CPU (% of one core) and RSS (sampled every second) over the window; CRI calls from its /metrics. */
-export async function idleWindow(pid: number, metricsUrl: string, windowMs: number): Promise<IdleRun> {
+export async function idleWindow(pid: number, metricsUrl: string, windowMs: number, refPid: number): Promise<IdleRun> {
   const calls = (): Promise<Map<string, number>> => criCalls(metricsUrl);
   const before = await calls();
   const a = procStat(pid);
+  const ref0 = procStat(refPid);
   const kinds0 = threadKindsNs(pid);
   const t0 = performance.now();
   let rssMax = a.rssBytes;
@@ -147,12 +150,13 @@ export async function idleWindow(pid: number, metricsUrl: string, windowMs: numb
     last = now;
   }
   const b = procStat(pid);
+  const ref1 = procStat(refPid);
   const kinds1 = threadKindsNs(pid);
   const secs = (performance.now() - t0) / 1000;
   const byThreadPct = new Map([...kinds1].map(([k, ns]) => [k, ((ns - (kinds0.get(k) ?? 0)) / 1e9 / secs) * 100] as const));
   const after = await calls();
   const perSec = new Map([...after].map(([m, n]) => [m, (n - (before.get(m) ?? 0)) / secs] as const).filter(([, r]) => r > 0));
-  return { cpuPct: ((b.cpuSeconds - a.cpuSeconds) / secs) * 100, byThreadPct, perSecondPct, rssMaxMiB: rssMax / 2 ** 20, rssEndMiB: b.rssBytes / 2 ** 20, criCallsPerSec: perSec };
+  return { cpuPct: ((b.cpuSeconds - a.cpuSeconds) / secs) * 100, byThreadPct, perSecondPct, rssMaxMiB: rssMax / 2 ** 20, rssEndMiB: b.rssBytes / 2 ** 20, criCallsPerSec: perSec, refCpuPct: ((ref1.cpuSeconds - ref0.cpuSeconds) / secs) * 100 };
 }
 
 /** The agent's own pod start SLI from its /metrics: observations and their mean (s). */

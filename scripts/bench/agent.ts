@@ -8,12 +8,14 @@
 //  3. where the time goes: the agent's per-phase debug line of each pod;
 //  4. idle: the agent's CPU and RSS with 110 pods running, over windows of two
 //     resync periods each, the agent as it ships: restarted over the running
-//     pods at the defaults (info level, 60 s resyncs) and settled first.
+//     pods at the defaults (info level, 60 s resyncs) and settled first;
+//     beside it, in the same windows, the same probes from a bare Node process
+//     (_probe-floor.ts), the reference for what probing alone costs here.
 // Every figure is min / median / max over its repetitions, beside `node -e 0`.
 // Counts: AGENT_BENCH_PODS (30), AGENT_BENCH_MAX_PODS (110), AGENT_BENCH_REPS
 // (5: one burst's p99 is mostly its slowest pod), AGENT_BENCH_SINGLE_REPS (5), AGENT_BENCH_MAX_REPS (3), AGENT_BENCH_IDLE_RUNS (3),
 // AGENT_BENCH_RESYNC_S (60: the idle agent's resyncs), AGENT_BENCH_SETTLE_S (15).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CONTAINERD_SOCK, TEST_SUBNET, BUSYBOX, startCluster, waitFor, type Cluster } from "../../agent/test/helpers/cluster";
@@ -88,6 +90,17 @@ async function restartAsShipped(c: Cluster): Promise<void> {
 
 const ratioRow = (label: string, xs: number[]): string[] => [label, mmm(xs, 2, "x")];
 
+/** _probe-floor.ts over these pod IPs, once it has armed its timers. */
+async function startProbeFloor(ips: string[]): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "_probe-floor.ts"), ...ips], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  await waitFor("probe floor ready", () => out.includes("ready") || child.exitCode !== null, 30_000);
+  if (child.exitCode !== null) throw new Error(`probe floor exited with ${child.exitCode}`);
+  await new Promise((r) => setTimeout(r, 10_000)); // one probe period: every pod probed once
+  return child;
+}
+
 export async function run(): Promise<void> {
   console.log(`agent bench: 1 pod x${SINGLE_REPS}, ${N} pods at once x${REPS}, ${MAX_PODS} pods at once x${MAX_REPS}, idle ${IDLE_RUNS} x ${2 * RESYNC_S} s (resync ${RESYNC_S} s)`);
   execFileSync("npm", ["run", "build", "-w", "agent"], { stdio: "ignore" });
@@ -95,6 +108,7 @@ export async function run(): Promise<void> {
   // The agent as it ships (the bundle), production heartbeat; debug level for its per-phase lines.
   const extra = [`maxPods: ${MAX_PODS}`, "logLevel: debug"].join("\n");
   let c: Cluster | undefined;
+  let probeFloor: ChildProcess | undefined;
   try {
     c = await startCluster({ extraConfig: extra, bundled: true, heartbeatSeconds: 10 });
     const cluster = c;
@@ -177,11 +191,15 @@ export async function run(): Promise<void> {
     const metricsUrl = metricsUrlOf(c);
     await new Promise((r) => setTimeout(r, SETTLE_S * 1000)); // the start-up tail (status pushes, events) settles
     const pid = c.agent.proc!.pid!;
+    const ips = (await Promise.all(big.names.map((n) => c!.getPod(n)))).map((p) => p?.status?.podIp ?? "").filter((ip) => ip !== "");
+    probeFloor = await startProbeFloor(ips);
     const runs: IdleRun[] = [];
-    for (let i = 0; i < IDLE_RUNS; i++) runs.push(await idleWindow(pid, metricsUrl, 2 * RESYNC_S * 1000));
+    for (let i = 0; i < IDLE_RUNS; i++) runs.push(await idleWindow(pid, metricsUrl, 2 * RESYNC_S * 1000, probeFloor.pid!));
     console.log(`\nagent idle with ${big.running} pods running, each probed (httpGet, 10 s), restarted as it ships (info level, resyncs ${RESYNC_S} s): ${IDLE_RUNS} windows of ${2 * RESYNC_S} s (two resync periods each), min / median / max`);
     console.log(table([
       ["CPU, % of one core (target <= 1.5)", mmm(runs.map((r) => r.cpuPct), 2)],
+      [`reference: the same ${ips.length} probes alone, from a bare Node process (_probe-floor.ts), same windows`, mmm(runs.map((r) => r.refCpuPct), 2)],
+      ["agent minus reference, percentage points of one core", mmm(runs.map((r) => r.cpuPct - r.refCpuPct), 2)],
       ["RSS, max sampled each second, MiB (target <= 100)", mmm(runs.map((r) => r.rssMaxMiB), 1)],
       ["RSS at window end, MiB", mmm(runs.map((r) => r.rssEndMiB), 1)],
     ]));
@@ -195,8 +213,10 @@ export async function run(): Promise<void> {
     console.log(`  by thread (% of one core): ${kinds.map((k) => `${k} ${mmm(runs.map((r) => r.byThreadPct.get(k) ?? 0), 2)}`).join("; ")}`);
     const methods = [...new Set(runs.flatMap((r) => [...r.criCallsPerSec.keys()]))].sort();
     console.log(`  CRI calls/s while idle (median): ${methods.map((m) => `${m} ${median(runs.map((r) => r.criCallsPerSec.get(m) ?? 0)).toFixed(2)}`).join(", ")}`);
+    probeFloor.kill("SIGTERM"); // before its pods go
     await deletePods(c, big.names);
   } finally {
+    probeFloor?.kill("SIGTERM");
     if (c) {
       await c.close();
       await purgeNode(c.nodeName);
