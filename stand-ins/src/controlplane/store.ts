@@ -30,7 +30,7 @@ export class Store {
   private readonly history: PodEvent[] = [];
   /** Events up to this version were dropped from history (compacted). */
   private compactedRv = 0;
-  private readonly watchers = new Set<(ev: PodEvent) => void>();
+  private readonly watchers = new Set<(ev: Readonly<PodEvent>) => void>();
 
   constructor(private readonly historyLimit = 1000) {
     this.services = new KindStore<Service>(() => this.nextRv(), historyLimit);
@@ -66,10 +66,15 @@ export class Store {
     return this.compactedRv;
   }
 
-  /** Replays events after `from` then streams live ones; returns an unsubscribe. */
-  watch(from: number, send: (ev: PodEvent) => void): () => void {
-    for (const ev of this.history) if (ev.rv > from) send({ ...ev, pod: clone(ev.pod) });
-    const w = (ev: PodEvent): void => send({ ...ev, pod: clone(ev.pod) });
+  /**
+   * Replays events after `from` then streams live ones; returns an unsubscribe.
+   * `send` gets the store's own copy, shared by every watcher and never changed
+   * after putPod: it must only read it (the watch RPC copies it as it encodes;
+   * a structured clone per watcher per event bought nothing).
+   */
+  watch(from: number, send: (ev: Readonly<PodEvent>) => void): () => void {
+    for (const ev of this.history) if (ev.rv > from) send(ev);
+    const w = (ev: Readonly<PodEvent>): void => send(ev); // one entry per call, even for the same `send`
     this.watchers.add(w);
     return () => this.watchers.delete(w);
   }
