@@ -14,7 +14,7 @@ import type { RestartPolicy } from "./init";
 import type { ContainerKiller } from "./kill";
 import type { SandboxSync } from "./sandbox-sync";
 import { needsImageUser, verifyRunAsNonRoot } from "./security";
-import { containerRequest, identity } from "./spec";
+import { containerRequest, identity, podHosts } from "./spec";
 import type { SyncDeps } from "./sync";
 import type { PodWork } from "./work";
 
@@ -109,6 +109,9 @@ export class ContainerSync {
     let mounts: ContainerRequest["mounts"];
     try {
       mounts = await this.d.volumes.mounts(pod, c, paths);
+      // After the volumes, as the kubelet's makeMounts: the pod's addresses are known by now.
+      const hosts = await this.d.volumes.hostsMount(w.uid, c, podHosts(pod, w.notes.podIPs, this.d.settings.clusterDNS.domain));
+      if (hosts) mounts.push(hosts);
     } catch (err) {
       if (!(err instanceof VolumeError)) throw err;
       w.notes.waiting.set(c.name, { reason: err.reason, message: err.message }); // e.g. a subPath escaping its volume

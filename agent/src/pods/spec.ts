@@ -5,6 +5,7 @@ import type { HostDns } from "../dns/resolv";
 import type { ContainerEnvironment } from "../env/resolve";
 import { containerResources, podCgroupParent, qosClass } from "../resources/qos";
 import type { ContainerRequest, ImageUser, PodIdentity, SandboxRequest } from "../runtime/types";
+import type { PodHosts } from "../volumes/etc-hosts";
 import { longRunning } from "./containers";
 import { containerSecurity, sandboxSecurity, type NodeSecurityPolicy } from "./security";
 import { terminationSpec } from "./termination";
@@ -42,6 +43,24 @@ export function dnsConfig(pod: Pod, settings: NodeSettings): SandboxRequest["dns
   return settings.hostDNS.current();
 }
 
+/** The kubelet's GeneratePodHostNameAndDomain: spec.hostname or the pod's name, at most 63 characters. */
+export function podHostname(pod: Pod): string {
+  return (pod.spec!.hostname || pod.metadata!.name).slice(0, 63).replace(/[.-]+$/, "");
+}
+
+/** What the pod's managed /etc/hosts says of it; its domain only when it names a subdomain. */
+export function podHosts(pod: Pod, ips: string[], clusterDomain: string): PodHosts {
+  const spec = pod.spec!;
+  const ns = pod.metadata!.namespace || "default";
+  return {
+    ips,
+    hostName: podHostname(pod),
+    hostDomain: spec.subdomain ? `${spec.subdomain}.${ns}.svc.${clusterDomain}` : "",
+    hostAliases: spec.hostAliases,
+    hostNetwork: spec.hostNetwork,
+  };
+}
+
 export function sandboxRequest(pod: Pod, attempt: number, settings: NodeSettings, annotations: Record<string, string> = {}): SandboxRequest {
   const spec = pod.spec!;
   const id = identity(pod);
@@ -56,7 +75,7 @@ export function sandboxRequest(pod: Pod, attempt: number, settings: NodeSettings
   return {
     pod: id,
     attempt,
-    hostname: (spec.hostname || id.name).slice(0, 63).replace(/[.-]+$/, ""),
+    hostname: podHostname(pod),
     dns: dnsConfig(pod, settings),
     portMappings: ports,
     cgroupParent: podCgroupParent(settings.cgroupRoot, qosClass(spec), id.uid),

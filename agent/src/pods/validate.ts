@@ -1,6 +1,7 @@
 // Pod spec validation on the node: the first problem, named by field path, so
 // the pod's status says exactly what to fix.
-import type { Container, Pod, Volume } from "@plasmacloud/proto/k8shost";
+import { isIP } from "node:net";
+import type { Container, HostAlias, Pod, Volume } from "@plasmacloud/proto/k8shost";
 import { envProblem } from "../env/validate";
 import { validateProbesAndHooks } from "../probes/validate";
 import { parseQuantity } from "../resources/quantity";
@@ -10,6 +11,7 @@ import { tolerationsProblem } from "./tolerations";
 import { validateSecurity } from "./validate-security";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const RESTART = ["", "Always", "OnFailure", "Never"];
 const PULL = ["", "Always", "IfNotPresent", "Never"];
 const DNS = ["", "ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"];
@@ -27,6 +29,8 @@ export function validatePod(pod: Pod, supportedVolume: (v: Volume) => string | u
   if (s.terminationGracePeriodSeconds !== undefined && s.terminationGracePeriodSeconds < 0n) return "spec.terminationGracePeriodSeconds: must be >= 0";
   const tolerations = tolerationsProblem(s.tolerations);
   if (tolerations) return tolerations;
+  const aliases = hostAliasesProblem(s.hostAliases);
+  if (aliases) return aliases;
   const volumes = new Set<string>();
   for (const [i, v] of s.volumes.entries()) {
     const f = `spec.volumes[${i}]`;
@@ -74,6 +78,18 @@ export function validatePod(pod: Pod, supportedVolume: (v: Volume) => string | u
 }
 
 /** The API server's rules for init containers and sidecars (validation.go). */
+/** The API server's ValidateHostAliases: a valid IP, and each hostname a DNS subdomain. */
+function hostAliasesProblem(aliases: readonly HostAlias[]): string | undefined {
+  for (const [i, a] of aliases.entries()) {
+    const f = `spec.hostAliases[${i}]`;
+    if (isIP(a.ip) === 0) return `${f}.ip: '${a.ip}' must be a valid IP address`;
+    for (const [j, h] of a.hostnames.entries()) {
+      if (h.length > 253 || !DNS_SUBDOMAIN.test(h)) return `${f}.hostnames[${j}]: '${h}' is not a DNS subdomain name (lowercase letters, digits, '-' and '.')`;
+    }
+  }
+  return undefined;
+}
+
 function initRules(c: Container, kind: ContainerKind, f: string): string | undefined {
   const policy = c.restartPolicy;
   if (kind === "app") return policy !== undefined ? `${f}.restartPolicy: may not be set for non-init containers` : undefined;

@@ -2,7 +2,7 @@
 // the kubelet's layout, maps volumeMounts to CRI mounts (subPath, readOnly),
 // and tears a pod's volumes down from what is on disk and in the mount table.
 import type { Container, Pod, Volume } from "@plasmacloud/proto/k8shost";
-import { rm } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { CodedError, errorMessage } from "@plasmacloud/common/errors";
 import type { Logger } from "@plasmacloud/common/log";
@@ -16,6 +16,7 @@ import { CsiVolumes } from "./csi/mounter";
 import { PluginRegistry } from "./csi/registry";
 import { downwardUnsupported, PLUGIN_DOWNWARD_API, setUpDownwardAPI } from "./downward";
 import { emptyDirUnsupported, setUpEmptyDir } from "./emptydir";
+import { ensureHostsFile, HOSTS_PATH, mountsOwnHosts, type PodHosts } from "./etc-hosts";
 import { HostPathPolicy } from "./hostpath";
 import { Layout, PLUGIN_CONFIG_MAP, PLUGIN_CSI, PLUGIN_EMPTY_DIR, PLUGIN_SECRET } from "./layout";
 import { unmount } from "./mount";
@@ -139,6 +140,16 @@ export class VolumeManager implements PodVolumes {
       out.push({ containerPath: vm.mountPath, hostPath, readOnly: vm.readOnly || forcedRO });
     }
     return out;
+  }
+
+  async hostsMount(uid: string, c: Container, hosts: PodHosts): Promise<ContainerRequest["mounts"][number] | undefined> {
+    // As the kubelet: not over the container's own /etc/hosts mount, and not before the pod has an address.
+    if (mountsOwnHosts(c) || (!hosts.hostNetwork && hosts.ips.length === 0)) return undefined;
+    const podDir = this.layout.podDir(uid);
+    await mkdir(podDir, { recursive: true, mode: 0o750 });
+    const path = join(podDir, "etc-hosts");
+    await ensureHostsFile(path, hosts);
+    return { containerPath: HOSTS_PATH, hostPath: path, readOnly: false };
   }
 
   async tearDown(uid: string): Promise<void> {

@@ -3,6 +3,7 @@
 import type { Container, Pod, Volume } from "@plasmacloud/proto/k8shost";
 import { CodedError, type Context, type ErrorCode } from "@plasmacloud/common/errors";
 import type { ContainerRequest } from "../runtime/types";
+import type { PodHosts } from "./etc-hosts";
 
 export interface PodVolumes {
   /** Why this node cannot serve the volume, or undefined when it can. */
@@ -11,6 +12,8 @@ export interface PodVolumes {
   setUp(pod: Pod): Promise<Map<string, string>>;
   /** The CRI mounts for one container. Throws VolumeError for a bad subPath. */
   mounts(pod: Pod, c: Container, paths: Map<string, string>): Promise<ContainerRequest["mounts"]>;
+  /** The pod's managed /etc/hosts as one container's mount, or undefined when the container gets none. */
+  hostsMount(uid: string, c: Container, hosts: PodHosts): Promise<ContainerRequest["mounts"][number] | undefined>;
   /** Releases everything setUp made for the pod. Idempotent. */
   tearDown(uid: string): Promise<void>;
 }

@@ -2,7 +2,7 @@
 import { execFileSync } from "node:child_process";
 import { credentials, Metadata } from "@grpc/grpc-js";
 import { unary, type UnaryFn } from "@plasmacloud/common/grpc";
-import { ContainerState, ExecSyncRequest, ListContainersRequest, ListPodSandboxRequest, PodSandboxState, RemovePodSandboxRequest, RuntimeServiceClient, StopPodSandboxRequest, type Container, type PodSandbox } from "@plasmacloud/proto/cri";
+import { ContainerState, ContainerStatusRequest, ExecSyncRequest, ListContainersRequest, ListPodSandboxRequest, PodSandboxState, RemovePodSandboxRequest, RuntimeServiceClient, StopPodSandboxRequest, type Container, type PodSandbox } from "@plasmacloud/proto/cri";
 export const CONTAINERD_SOCK = process.env.CONTAINERD_SOCK ?? "/run/plasmacloud-stack/containerd.sock";
 
 const client = new RuntimeServiceClient(`unix://${CONTAINERD_SOCK}`, credentials.createInsecure());
@@ -33,6 +33,12 @@ export async function sandboxesOfNode(node: string): Promise<PodSandbox[]> {
 export async function execIn(containerId: string, cmd: string[]): Promise<{ stdout: string; stderr: string; exitCode: number }> {
   const res = await call(client.execSync, ExecSyncRequest.fromPartial({ containerId, cmd, timeout: 10n }));
   return { stdout: Buffer.from(res.stdout).toString("utf8"), stderr: Buffer.from(res.stderr).toString("utf8"), exitCode: res.exitCode };
+}
+
+/** The container's init process on the host, from the runtime's verbose status. */
+export async function containerPid(containerId: string): Promise<number> {
+  const res = await call(client.containerStatus, ContainerStatusRequest.fromPartial({ containerId, verbose: true }));
+  return (JSON.parse(res.info.info ?? "{}") as { pid?: number }).pid ?? 0;
 }
 
 export const isReady = (s: PodSandbox): boolean => s.state === PodSandboxState.SANDBOX_READY;

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { POD_ANNOTATIONS_CAPABILITY, TenantKeys } from "@plasmacloud/proto/annotations";
 import { hostVethName } from "../../../cni-plugin/src/plumbing/names";
 import { BUSYBOX, OTHER_TENANT_SUBNET, clusterPerFile, waitFor, type Cluster } from "../helpers/cluster";
-import { containersOf, execIn, sandboxesOf } from "../helpers/cri";
+import { containerPid, containersOf, execIn, sandboxesOf } from "../helpers/cri";
 
 const STACK = process.env.PLASMA_STACK_DIR ?? "/var/lib/plasmacloud-stack";
 const CACHE = "/var/lib/cni/results";
@@ -42,6 +42,26 @@ test("a pod gets its address from its NovaNET subnet, answers ping, and releases
   assert.equal(c.novanet.ports().filter((x) => x.deviceId === sb!.id).length, 0, "port released");
   assert.ok(!linkExists(hostVethName(sb!.id, "eth0")), "host veth removed");
   assert.ok(!existsSync(`${CACHE}/novanet-${sb!.id}-eth0`), "CNI cache entry removed");
+});
+
+test("the pod's /etc/hosts is the kubelet's: its address, FQDN and hostname, then hostAliases; bind-mounted from the pod's directory", async () => {
+  const pod = await c.createPod({
+    metadata: { name: "hosts1" },
+    spec: { terminationGracePeriodSeconds: 1n, hostname: "web", subdomain: "grp", hostAliases: [{ ip: "10.1.2.3", hostnames: ["foo.local", "bar"] }], containers: [{ name: "c", image: BUSYBOX, command: ["sleep", "3600"] }] },
+  });
+  const p = await waitFor("hosts1 Running with an IP", () => running("hosts1"));
+  const ip = p.status!.podIp;
+  const want = `# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nfe00::0\tip6-mcastprefix\nfe00::1\tip6-allnodes\nfe00::2\tip6-allrouters\n${ip}\tweb.grp.default.svc.cluster.local\tweb\n\n# Entries added by HostAliases.\n10.1.2.3\tfoo.local\tbar\n`;
+  const file = join(c.rootDir, "pods", pod.metadata!.uid, "etc-hosts");
+  assert.equal(readFileSync(file, "utf8"), want, "the file in the pod's directory on the host");
+  const [ctr] = await containersOf(pod.metadata!.uid);
+  // From the host: the container's mount table has the file bind-mounted at /etc/hosts.
+  const mount = readFileSync(`/proc/${await containerPid(ctr!.id)}/mountinfo`, "utf8").split("\n").map((l) => l.split(" ")).find((f) => f[4] === "/etc/hosts");
+  assert.ok(mount?.[3]?.endsWith(`/pods/${pod.metadata!.uid}/etc-hosts`), `/etc/hosts mounted from the pod's file, got ${mount?.join(" ")}`);
+  assert.equal((await execIn(ctr!.id, ["cat", "/etc/hosts"])).stdout, want);
+  assert.equal((await execIn(ctr!.id, ["hostname"])).stdout.trim(), "web");
+  await c.deletePod("hosts1");
+  await waitFor("hosts1 gone with its directory", async () => !(await c.getPod("hosts1")) && !existsSync(file));
 });
 
 test("a pod naming another tenant's subnet gets no sandbox and a clear reason", async () => {

@@ -453,6 +453,17 @@ export interface PodSpec {
    * (the kubelet's admission); the other effects are the scheduler's.
    */
   tolerations: Toleration[];
+  /**
+   * Extra lines of the pod's kubelet-managed /etc/hosts (core/v1 HostAlias),
+   * after the pod's own address and hostname.
+   */
+  hostAliases: HostAlias[];
+}
+
+/** One line of a pod's /etc/hosts: an IP and the names it answers to. */
+export interface HostAlias {
+  ip: string;
+  hostnames: string[];
 }
 
 /**
@@ -6830,6 +6841,7 @@ function createBasePodSpec(): PodSpec {
     hostIpc: false,
     initContainers: [],
     tolerations: [],
+    hostAliases: [],
   };
 }
 
@@ -6884,6 +6896,9 @@ export const PodSpec: MessageFns<PodSpec> = {
     }
     for (const v of message.tolerations) {
       Toleration.encode(v!, writer.uint32(122).fork()).join();
+    }
+    for (const v of message.hostAliases) {
+      HostAlias.encode(v!, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -7021,6 +7036,14 @@ export const PodSpec: MessageFns<PodSpec> = {
             message.tolerations.push(Toleration.decode(reader, reader.uint32()));
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.hostAliases.push(HostAlias.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7094,6 +7117,11 @@ export const PodSpec: MessageFns<PodSpec> = {
       tolerations: globalThis.Array.isArray(object?.tolerations)
         ? object.tolerations.map((e: any) => Toleration.fromJSON(e))
         : [],
+      hostAliases: globalThis.Array.isArray(object?.hostAliases)
+        ? object.hostAliases.map((e: any) => HostAlias.fromJSON(e))
+        : globalThis.Array.isArray(object?.host_aliases)
+        ? object.host_aliases.map((e: any) => HostAlias.fromJSON(e))
+        : [],
     };
   },
 
@@ -7144,6 +7172,9 @@ export const PodSpec: MessageFns<PodSpec> = {
     if (message.tolerations?.length) {
       obj.tolerations = message.tolerations.map((e) => Toleration.toJSON(e));
     }
+    if (message.hostAliases?.length) {
+      obj.hostAliases = message.hostAliases.map((e) => HostAlias.toJSON(e));
+    }
     return obj;
   },
 
@@ -7172,6 +7203,94 @@ export const PodSpec: MessageFns<PodSpec> = {
     message.hostIpc = object.hostIpc ?? false;
     message.initContainers = object.initContainers?.map((e) => Container.fromPartial(e)) || [];
     message.tolerations = object.tolerations?.map((e) => Toleration.fromPartial(e)) || [];
+    message.hostAliases = object.hostAliases?.map((e) => HostAlias.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseHostAlias(): HostAlias {
+  return { ip: "", hostnames: [] };
+}
+
+export const HostAlias: MessageFns<HostAlias> = {
+  encode(message: HostAlias, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ip !== "") {
+      writer.uint32(10).string(message.ip);
+    }
+    for (const v of message.hostnames) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HostAlias {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHostAlias();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hostnames.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HostAlias {
+    return {
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      hostnames: globalThis.Array.isArray(object?.hostnames)
+        ? object.hostnames.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: HostAlias): unknown {
+    const obj: any = {};
+    if (message.ip !== "") {
+      obj.ip = message.ip;
+    }
+    if (message.hostnames?.length) {
+      obj.hostnames = message.hostnames;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HostAlias>, I>>(base?: I): HostAlias {
+    return HostAlias.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HostAlias>, I>>(object: I): HostAlias {
+    const message = createBaseHostAlias();
+    message.ip = object.ip ?? "";
+    message.hostnames = object.hostnames?.map((e) => e) || [];
     return message;
   },
 };
