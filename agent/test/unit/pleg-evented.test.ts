@@ -160,10 +160,12 @@ function eventedRuntime() {
   let send: ((c: RuntimeChange) => void) | undefined;
   let drop: ((err: unknown) => void) | undefined;
   let relists = 0;
+  const starts: number[] = [];
   let hold: Promise<void> | undefined;
   const rt = {
     relist: async () => {
       relists++;
+      starts.push(performance.now());
       await hold;
       return new Map<string, PodRuntimeState>();
     },
@@ -181,6 +183,8 @@ function eventedRuntime() {
     get relists() {
       return relists;
     },
+    /** When each relist began (performance.now(), the Pleg's clock). */
+    starts,
     hold(p: Promise<void> | undefined) {
       hold = p;
     },
@@ -213,12 +217,19 @@ test("Pleg: events coalesce (one relist in flight, one pending) and only the rel
     await until("a relist for the change", () => f.relists === 2);
     // 100 changes while that relist is held: one more relist covers them all.
     for (let i = 0; i < 100; i++) f.send({ kind: "change", id: "", exit: false, createdAt: Date.now() });
+    const lastChange = performance.now();
     f.hold(undefined);
     release();
     await until("the pending relist", () => f.relists >= 3);
-    await until("the second look", () => f.relists >= 4);
+    // The second look is due a generic period (200 ms) after the last change.
+    // A pending relist that a busy machine started that late is itself that
+    // look: then nothing follows it.
+    const late = f.starts[2]! - lastChange;
+    if (late < 195) await until("the second look", () => f.relists >= 4);
     await new Promise((r) => setTimeout(r, 500)); // 2.5 generic periods: nothing more
-    assert.equal(f.relists, 4);
+    if (late < 195) assert.equal(f.relists, 4);
+    else if (late > 205) assert.equal(f.relists, 3, `the pending relist began ${late.toFixed(0)} ms after the last change`);
+    else assert.ok(f.relists === 3 || f.relists === 4, `at the boundary: ${f.relists}`);
   } finally {
     ac.abort();
     await run;
